@@ -1,0 +1,151 @@
+"""Render a finished run (its metrics.json) as report.md and a self-contained report.html,
+and as a PASS/FAIL table in the terminal."""
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from dlab.errors import DlabError
+from dlab.io import write_text
+
+LABELS = {
+    "en": {"criterion": "Criterion", "value": "Measured", "expected": "Expected",
+           "result": "Result", "source": "Course source", "config": "Configuration",
+           "metrics": "Metrics", "env": "Environment", "criteria": "Acceptance criteria",
+           "evidence": "Evidence", "error": "The run stopped with an error"},
+    "es": {"criterion": "Criterio", "value": "Medido", "expected": "Esperado",
+           "result": "Resultado", "source": "Fuente del curso", "config": "Configuración",
+           "metrics": "Métricas", "env": "Entorno", "criteria": "Criterios de aceptación",
+           "evidence": "Evidencia", "error": "La ejecución terminó con un error"},
+}
+
+
+def load_run(run_dir: str | Path) -> dict:
+    run_dir = Path(run_dir)
+    path = run_dir / "metrics.json"
+    if not run_dir.is_dir() or not path.exists():
+        raise DlabError(f"'{run_dir}' is not a dlab run directory (no metrics.json inside). "
+                        "Pass a folder like runs/<lab>/<timestamp>/ written by `dlab run`.")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise DlabError(f"'{path}' is not valid JSON ({exc}); the run record is damaged.") from None
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _verdict(row: dict) -> str:
+    return "PASS" if row["passed"] else "FAIL"
+
+
+def print_table(record: dict, console: Console) -> None:
+    lang = record.get("lang", "en")
+    L = LABELS[lang]
+    table = Table(title=f"{record['lab']} — {record['title']}")
+    for col in ("criterion", "value", "expected", "result"):
+        table.add_column(L[col])
+    for row in record["criteria"]:
+        color = "green" if row["passed"] else "red"
+        table.add_row(row["text"], _fmt(row["value"]), row["expected"],
+                      f"[bold {color}]{_verdict(row)}[/]")
+    console.print(table)
+    if record.get("error"):
+        console.print(f"[red]{L['error']}: {record['error']}[/red]")
+
+
+def render(run_dir: str | Path) -> None:
+    run_dir = Path(run_dir)
+    record = load_run(run_dir)
+    write_text(run_dir / "report.md", to_markdown(record))
+    write_text(run_dir / "report.html", to_html(record, run_dir))
+
+
+def to_markdown(record: dict) -> str:
+    L = LABELS[record.get("lang", "en")]
+    out = [f"# {record['lab']} — {record['title']}", "",
+           f"**{L['source']}:** {record['source']}  ", f"**{record['status'].upper()}** · "
+           f"{record['seconds']:.1f} s · seed {record['seed']} · "
+           f"{'quick' if record['quick'] else 'full'} mode", "", record["summary"], "",
+           f"## {L['criteria']}", "",
+           f"| {L['criterion']} | {L['value']} | {L['expected']} | {L['result']} |",
+           "|---|---|---|---|"]
+    for row in record["criteria"]:
+        out.append(f"| {row['text']} | {_fmt(row['value'])} | {row['expected']} | "
+                   f"{_verdict(row)} |")
+        if row.get("evidence"):
+            out.append(f"| ↳ {L['evidence']}: {row['evidence']} | | | |")
+    if record.get("error"):
+        out += ["", f"**{L['error']}:** {record['error']}"]
+    out.append("")
+    for item in record.get("story", []):
+        if item["kind"] == "text":
+            out += [item["text"], ""]
+        elif item["kind"] == "figure":
+            out += [f"![{item['caption']}]({item['path']})", f"*{item['caption']}*", ""]
+        elif item["kind"] == "table":
+            out += [f"**{item['title']}**", "", "| " + " | ".join(item["headers"]) + " |",
+                    "|" + "---|" * len(item["headers"])]
+            out += ["| " + " | ".join(r) + " |" for r in item["rows"]]
+            out.append("")
+    out += [f"## {L['metrics']}", "", "```json", json.dumps(record["metrics"], indent=2), "```",
+            "", f"## {L['config']}", "", "```json", json.dumps(record["config"], indent=2), "```",
+            "", f"## {L['env']}", "", "```json", json.dumps(record["environment"], indent=2),
+            "```", ""]
+    return "\n".join(out)
+
+
+def to_html(record: dict, run_dir: Path) -> str:
+    L = LABELS[record.get("lang", "en")]
+    e = html.escape
+    parts = [f"<h1>{e(record['lab'])} — {e(record['title'])}</h1>",
+             f"<p><b>{L['source']}:</b> {e(record['source'])}<br>"
+             f"<b class='{record['status']}'>{record['status'].upper()}</b> · "
+             f"{record['seconds']:.1f} s · seed {record['seed']} · "
+             f"{'quick' if record['quick'] else 'full'} mode</p>",
+             f"<p>{e(record['summary'])}</p>", f"<h2>{L['criteria']}</h2><table>",
+             "<tr>" + "".join(f"<th>{L[c]}</th>" for c in
+                              ("criterion", "value", "expected", "result")) + "</tr>"]
+    for row in record["criteria"]:
+        ev = f"<br><small>{L['evidence']}: {e(row['evidence'])}</small>" if row.get("evidence") else ""
+        parts.append(f"<tr><td>{e(row['text'])}{ev}</td><td>{e(_fmt(row['value']))}</td>"
+                     f"<td>{e(row['expected'])}</td><td class='{_verdict(row).lower()}'>"
+                     f"{_verdict(row)}</td></tr>")
+    parts.append("</table>")
+    if record.get("error"):
+        parts.append(f"<p class='fail'><b>{L['error']}:</b> {e(record['error'])}</p>")
+    for item in record.get("story", []):
+        if item["kind"] == "text":
+            parts.append(f"<p>{e(item['text'])}</p>")
+        elif item["kind"] == "figure":
+            png = run_dir / item["path"]
+            if png.exists():  # embedded, so the HTML file can be mailed or moved on its own
+                data = base64.b64encode(png.read_bytes()).decode()
+                parts.append(f"<figure><img src='data:image/png;base64,{data}'>"
+                             f"<figcaption>{e(item['caption'])}</figcaption></figure>")
+        elif item["kind"] == "table":
+            parts.append(f"<h3>{e(item['title'])}</h3><table><tr>"
+                         + "".join(f"<th>{e(h)}</th>" for h in item["headers"]) + "</tr>"
+                         + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                                   for r in item["rows"]) + "</table>")
+    for key in ("metrics", "config", "environment"):
+        label = L["env"] if key == "environment" else L[key]
+        parts.append(f"<h2>{label}</h2><pre>{e(json.dumps(record[key], indent=2))}</pre>")
+    style = ("body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+             "padding:4px 8px;text-align:left}.pass,.passed{color:#080;font-weight:bold}"
+             ".fail,.failed,.error{color:#b00;font-weight:bold}img{max-width:100%}"
+             "pre{background:#f6f6f6;padding:1em;overflow:auto}")
+    return (f"<!doctype html><html lang='{record.get('lang', 'en')}'><head><meta charset='utf-8'>"
+            f"<title>{e(record['lab'])}</title><style>{style}</style></head><body>"
+            + "\n".join(parts) + "</body></html>\n")

@@ -1,0 +1,108 @@
+"""Run a lab end to end: seed, time, train, check criteria, write the run directory.
+
+    runs/<lab>/<timestamp>/metrics.json   everything measured + config + environment
+    runs/<lab>/<timestamp>/report.md      the same, readable; report.html with figures inside
+    runs/<lab>/<timestamp>/figures/*.png
+    runs/<lab>/<timestamp>/best.safetensors (+ .json) when the lab keeps a checkpoint
+
+metrics.json is written before training ("running") and rewritten at the end, so a crashed or
+interrupted run still leaves a record of what it was doing and why it stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import time
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from dlab.errors import DlabError
+from dlab.io import write_json
+from dlab.lab import catalog, report
+from dlab.lab.config import build_config
+from dlab.lab.context import Context
+
+
+def environment(device: str) -> dict:
+    import numpy
+    import sklearn
+    import torch
+
+    return {
+        "python": platform.python_version(), "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(), "device": device,
+        "torch": torch.__version__, "numpy": numpy.__version__, "sklearn": sklearn.__version__,
+    }
+
+
+def new_run_dir(out: Path, lab_id: str, quick: bool) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = out / lab_id / (stamp + ("-quick" if quick else ""))
+    run_dir, n = base, 1
+    while run_dir.exists():  # two runs in the same second must not share a folder
+        n += 1
+        run_dir = base.with_name(f"{base.name}-{n}")
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "auto",
+            data_dir: str | None = None, lang: str = "en", out: str | Path = "runs",
+            overrides: dict[str, str] | None = None, console: Console | None = None) -> dict:
+    """Run one lab; returns the record written to metrics.json (``record["status"]``)."""
+    module = catalog.get(lab_id)
+    lab = module.LAB
+    cfg = build_config(lab.config, lab.quick if quick else None, overrides or {})
+    if data_dir is not None:
+        if not Path(data_dir).is_dir():
+            raise DlabError(f"--data-dir '{data_dir}' is not a directory. Point it at the folder "
+                            "that holds one sub-folder per dataset (e.g. fashion-mnist/).")
+        os.environ["DLAB_DATA"] = str(Path(data_dir).resolve())
+
+    from dlab.runtime import seed_everything, select_device
+
+    torch_device = select_device(device)
+    console = console or Console()
+    run_dir = new_run_dir(Path(out), lab.id, quick)
+    ctx = Context(lab_id=lab.id, out=run_dir, lang=lang, quick=quick, seed=seed,
+                  device=str(torch_device), data_dir=data_dir, console=console)
+    record = {
+        "lab": lab.id, "title": lab.title(lang), "source": lab.source,
+        "summary": lab.summary(lang), "lang": lang, "quick": quick, "seed": seed,
+        "status": "running", "started": datetime.now().isoformat(timespec="seconds"),
+        "seconds": 0.0, "config": dataclasses.asdict(cfg), "environment": environment(str(torch_device)),
+        "metrics": {}, "criteria": [], "story": ctx.story, "error": None,
+    }
+    write_json(run_dir / "metrics.json", record)
+    console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
+    console.print(f"[dim]{lab.source} · {'quick' if quick else 'full'} mode · seed {seed} · "
+                  f"{torch_device} · {run_dir}[/dim]")
+
+    seed_everything(seed)
+    started = time.perf_counter()
+    try:
+        metrics = module.run(ctx, cfg)
+    except BaseException as exc:  # record why the run stopped, then let the CLI report it
+        record.update(status="error", seconds=time.perf_counter() - started,
+                      error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        write_json(run_dir / "metrics.json", record)
+        report.render(run_dir)
+        raise
+    record["seconds"] = time.perf_counter() - started
+    record["metrics"] = metrics
+    record["criteria"] = [
+        {"metric": c.metric, "text": c.text(lang), "value": metrics.get(c.metric),
+         "expected": c.expected(), "passed": c.holds(metrics.get(c.metric)),
+         "evidence": c.evidence}
+        for c in lab.criteria
+    ]
+    record["status"] = "passed" if all(r["passed"] for r in record["criteria"]) else "failed"
+    write_json(run_dir / "metrics.json", record)
+    report.render(run_dir)
+    report.print_table(record, console)
+    console.print(f"[dim]{record['seconds']:.1f} s · report: {run_dir / 'report.html'}[/dim]")
+    return record

@@ -1,0 +1,75 @@
+"""What a lab declares, as plain data: who it is, where it comes from, what it must achieve.
+
+Nothing here imports torch, so ``dlab list`` can read every lab instantly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+OPS = (">=", "<=", ">", "<", "between", "is")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """An acceptance criterion: ``metrics[metric] <op> threshold``.
+
+    ``between`` takes a ``(low, high)`` pair (both inclusive); ``is`` compares to a boolean.
+    ``evidence`` is for a course criterion that was measured to be out of reach: it stays
+    visible and checked, and the report shows why it fails."""
+
+    metric: str
+    op: str
+    threshold: Any
+    en: str
+    es: str
+    evidence: str | None = None
+
+    def __post_init__(self):
+        if self.op not in OPS:
+            raise ValueError(f"Criterion op must be one of {OPS}, got {self.op!r}")
+
+    def holds(self, value) -> bool:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+        if self.op == "is":
+            return bool(value) is bool(self.threshold)
+        if self.op == "between":
+            low, high = self.threshold
+            return low <= value <= high
+        return {">=": value >= self.threshold, "<=": value <= self.threshold,
+                ">": value > self.threshold, "<": value < self.threshold}[self.op]
+
+    def expected(self) -> str:
+        if self.op == "between":
+            return f"in [{self.threshold[0]}, {self.threshold[1]}]"
+        if self.op == "is":
+            return str(bool(self.threshold)).lower()
+        return f"{self.op} {self.threshold}"
+
+    def text(self, lang: str) -> str:
+        return self.es if lang == "es" else self.en
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A lab's identity card. ``config`` is a dataclass type with the full-mode defaults;
+    ``quick`` overrides some of its fields for a tiny budget (smoke tests)."""
+
+    id: str
+    title_en: str
+    title_es: str
+    source: str
+    dataset: str
+    summary_en: str
+    summary_es: str
+    criteria: tuple[Criterion, ...]
+    config: type
+    quick: dict = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        return self.title_es if lang == "es" else self.title_en
+
+    def summary(self, lang: str) -> str:
+        return self.summary_es if lang == "es" else self.summary_en

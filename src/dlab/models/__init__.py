@@ -1,0 +1,4 @@
+"""Model definitions shared by the labs."""
+from dlab.models.mlp import MLP
+
+__all__ = ["MLP"]

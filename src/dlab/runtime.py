@@ -1,0 +1,66 @@
+"""Seeding and device choice: the two things every run does first."""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from dlab.errors import ConfigError
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, and ask torch for deterministic kernels where it has them,
+    so that a lab run twice with the same seed on CPU gives the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def select_device(name: str = "auto") -> torch.device:
+    """``auto`` picks cuda > mps > cpu; an explicit name is checked so a typo or a missing GPU
+    fails early with a clear message instead of deep inside the first forward pass."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"Unknown device '{name}'. Use auto, cpu, cuda, cuda:N or mps.") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for but no CUDA GPU is visible to PyTorch. "
+                          "Use --device cpu (or auto).")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("--device mps was asked for but Apple MPS is not available here. "
+                          "Use --device cpu (or auto).")
+    return device
+
+
+def rng_state() -> dict:
+    """Every random-number generator a training step can touch, in a form that
+    ``torch.load(weights_only=True)`` accepts (tensors, ints, lists; no pickled objects)."""
+    np_state = np.random.get_state()
+    state = {
+        "python": list(random.getstate()[1]) + [random.getstate()[0]],
+        "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2])},
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    *internal, version = state["python"]
+    random.setstate((version, tuple(internal), None))
+    keys = state["numpy"]["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, state["numpy"]["pos"], 0, 0.0))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
