@@ -122,7 +122,9 @@ def test_imdb_official_test_and_seeded_val():
     assert te_y.sum().item() == 12_500  # the official test set is balanced
     assert tr_y.sum().item() + va_y.sum().item() == 12_500
     assert isinstance(tr_x[0], str) and len(tr_x[0]) > 10
-    assert not set(va_x) & set(tr_x[:2000])
+    # (No text-level disjointness check: IMDB itself holds a few duplicate reviews.)
+    assert files.imdb(seed=0).val[0] == va_x
+    assert files.imdb(seed=1).val[0] != va_x
 
 
 def test_electricity_chronological_split_and_train_scaling():

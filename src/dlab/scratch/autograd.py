@@ -209,7 +209,7 @@ class Tensor:
         out = Tensor(np.tanh(self.data), (self,), "tanh")
 
         def _backward() -> None:  # d tanh(x)/dx = 1 - tanh(x)²
-            self.grad += (1 - out.data**2) * out.grad
+            self.grad += (1 - out.data) * out.grad
 
         out._backward = _backward
         return out

@@ -1,0 +1,26 @@
+import os
+
+import pytest
+
+os.environ.setdefault("DLAB_OFFLINE", "1")  # tests never reach the network
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def run_lab_in(tmp_path):
+    """Run a lab into a temporary runs folder and return its record (metrics.json)."""
+    from rich.console import Console
+
+    from dlab.lab.runner import run_lab
+
+    def _run(lab_id: str, quick: bool = True, **kwargs):
+        console = Console(file=open(os.devnull, "w"), width=120)
+        return run_lab(lab_id, quick=quick, out=tmp_path, console=console, device="cpu",
+                       **kwargs)
+
+    return _run
+
+
+def shared_data_available(*parts: str) -> bool:
+    root = os.environ.get("DLAB_DATA")
+    return bool(root) and os.path.exists(os.path.join(root, *parts))
