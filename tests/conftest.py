@@ -21,6 +21,10 @@ def run_lab_in(tmp_path):
     return _run
 
 
-def shared_data_available(*parts: str) -> bool:
+@pytest.fixture
+def shared_data():
+    """The local data folder (``$DLAB_DATA``, set by `make test` / CI); skip if absent."""
     root = os.environ.get("DLAB_DATA")
-    return bool(root) and os.path.exists(os.path.join(root, *parts))
+    if not root or not os.path.isdir(root):
+        pytest.skip("DLAB_DATA is not set to the shared data folder")
+    return root
