@@ -44,9 +44,12 @@ def rng_state() -> dict:
     """Every random-number generator a training step can touch, in a form that
     ``torch.load(weights_only=True)`` accepts (tensors, ints, lists; no pickled objects)."""
     np_state = np.random.get_state()
+    py_version, py_internal, py_gauss = random.getstate()
     state = {
-        "python": list(random.getstate()[1]) + [random.getstate()[0]],
-        "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2])},
+        "python": list(py_internal) + [py_version],
+        "python_gauss": py_gauss,  # random.gauss caches every second value
+        "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                  "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -56,9 +59,11 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     *internal, version = state["python"]
-    random.setstate((version, tuple(internal), None))
-    keys = state["numpy"]["keys"].numpy().astype(np.uint32)
-    np.random.set_state(("MT19937", keys, state["numpy"]["pos"], 0, 0.0))
+    random.setstate((version, tuple(internal), state.get("python_gauss")))
+    np_s = state["numpy"]
+    keys = np_s["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, np_s["pos"], np_s.get("has_gauss", 0),
+                         np_s.get("cached_gaussian", 0.0)))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

@@ -29,18 +29,18 @@ T = TypeVar("T")
 
 _FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 _MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-_IDX_SHA256 = {
+_IDX_SHA256 = {  # per folder, keyed by file name without "-ubyte.gz"
     "fashion-mnist": {
-        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        "train-images-idx3": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
     },
     "mnist": {
-        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        "train-images-idx3": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     },
 }
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -71,7 +71,7 @@ def _mnist_like(name: str, folder: str, base_url: str, classes: list[str],
         for kind in ("images-idx3", "labels-idx1"):
             filename = f"{prefix}-{kind}-ubyte.gz"
             path = fetch(folder, filename, url=base_url + filename,
-                         sha256=_IDX_SHA256[folder][filename], data_dir=data_dir)
+                         sha256=_IDX_SHA256[folder][f"{prefix}-{kind}"], data_dir=data_dir)
             arrays.append(_cached(read_idx, path))
         return arrays[0], arrays[1]
 
@@ -101,7 +101,8 @@ def _mnist_like(name: str, folder: str, base_url: str, classes: list[str],
 
 # ---------------------------------------------------------------- California housing
 
-_HOUSING_URL = "https://raw.githubusercontent.com/ageron/handson-ml2/master/datasets/housing/housing.csv"
+_HOUSING_URL = ("https://raw.githubusercontent.com/ageron/handson-ml2/master/datasets/"
+                "housing/housing.csv")
 _HOUSING_SHA256 = "8a3727f4cf54ac1a327f69b1d5b4db54c5834ea81c6e4efc0d163300022a685e"
 _HOUSING_NUMERIC = ["longitude", "latitude", "housing_median_age", "total_rooms",
                     "total_bedrooms", "population", "households", "median_income"]

@@ -22,7 +22,13 @@ from dlab.io import atomic_path, write_json
 def save_weights(model: nn.Module, path: str | Path, metadata: dict | None = None) -> Path:
     """Write ``path`` (.safetensors) and ``path.json`` (metadata + parameter shapes)."""
     path = Path(path)
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    state, seen = {}, set()
+    for k, v in model.state_dict().items():
+        v = v.detach().contiguous().cpu()
+        ptr = v.untyped_storage().data_ptr()
+        # Tied weights (one tensor under two names) are refused by safetensors: store a copy.
+        state[k] = v.clone() if ptr in seen else v
+        seen.add(ptr)
     with atomic_path(path) as tmp:
         save_file(state, str(tmp))
     meta = dict(metadata or {})
@@ -45,19 +51,25 @@ def load_weights(model: nn.Module, path: str | Path) -> dict:
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"Checkpoint '{path}' is corrupt or not a safetensors file ({exc}). "
                               "Delete it and train again, or point to another checkpoint.") from None
-    expected = model.state_dict()
-    problems = [f"missing {k}" for k in expected if k not in state]
-    problems += [f"unexpected {k}" for k in state if k not in expected]
-    problems += [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-                 for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    if problems:
-        shown = "; ".join(problems[:6]) + (" ..." if len(problems) > 6 else "")
+    shown = mismatches(model, state)
+    if shown:
         raise CheckpointError(f"Checkpoint '{path}' does not fit this model "
                               f"({type(model).__name__}): {shown}. It was saved from a different "
                               "architecture; load it into the model it came from.")
     model.load_state_dict(state)
     meta_path = path.with_suffix(path.suffix + ".json")
     return json.loads(meta_path.read_text()) if meta_path.exists() else {}
+
+
+def mismatches(model: nn.Module, state: dict) -> str:
+    """The tensors of ``state`` that do not fit ``model`` (missing, unexpected, other shape),
+    as one short line; empty if it fits."""
+    expected = model.state_dict()
+    problems = [f"missing {k}" for k in expected if k not in state]
+    problems += [f"unexpected {k}" for k in state if k not in expected]
+    problems += [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+                 for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    return "; ".join(problems[:6]) + (" ..." if len(problems) > 6 else "")
 
 
 def save_state(path: str | Path, state: dict) -> None:

@@ -47,6 +47,8 @@ def macro_f1(outputs, targets) -> float:
 
 def roc_auc(outputs, targets) -> float:
     probs = probabilities(outputs)
+    if probs.ndim == 2 and probs.shape[1] == 2:  # binary with two logits: score of class 1
+        probs = probs[:, 1]
     if probs.ndim == 2:
         return float(skm.roc_auc_score(_labels(targets), probs, multi_class="ovr"))
     return float(skm.roc_auc_score(_labels(targets), probs))

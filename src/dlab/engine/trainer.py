@@ -18,7 +18,7 @@ from torch import nn
 from dlab.data.batches import Batches
 from dlab.engine import metrics as metrics_lib
 from dlab.engine.callbacks import Callback, overrides
-from dlab.engine.checkpoint import load_state, save_state
+from dlab.engine.checkpoint import load_state, mismatches, save_state
 from dlab.engine.history import History
 from dlab.engine.progress import ProgressBar
 from dlab.errors import CheckpointError, ConfigError
@@ -30,6 +30,9 @@ LOSSES = {
     "mse": nn.MSELoss,
     "l1": nn.L1Loss,
 }
+
+_STATE_KEYS = {"epoch", "global_step", "model", "optimizer", "scaler", "callbacks", "history",
+               "stop_training", "rng"}
 
 
 def _as_batches(data, batch_size: int, shuffle: bool, seed: int):
@@ -108,6 +111,7 @@ class Trainer:
         if epochs < 1:
             raise ConfigError(f"epochs must be >= 1, got {epochs}")
         batches = _as_batches(train, batch_size, True, seed)
+        self.train_batches = batches  # the doctor scans the whole set when it is in memory
         self.epochs = epochs
         self.steps_per_epoch = len(batches) if hasattr(batches, "__len__") else None
         self.stop_training = False
@@ -217,7 +221,9 @@ class Trainer:
         outputs, targets = self._collect(data, batch_size)
         result = {"loss": float(self.loss_fn(outputs, targets))}
         for name, fn in self.metrics.items():
-            result[name] = fn(outputs, targets)
+            # float(): a numpy scalar (what sklearn returns) in the history would make the
+            # training state unloadable with torch.load(weights_only=True).
+            result[name] = float(fn(outputs, targets))
         return result
 
     # ------------------------------------------------------------------ resume
@@ -236,23 +242,36 @@ class Trainer:
 
     def _load_training_state(self, path) -> int:
         state = load_state(path)
+        missing = _STATE_KEYS - set(state) if isinstance(state, dict) else _STATE_KEYS
+        if missing:
+            raise CheckpointError(f"'{path}' is not a dlab training state (no "
+                                  f"{', '.join(sorted(missing))}); pass the file written by "
+                                  "fit(state_path=...).")
         if len(state["callbacks"]) != len(self.callbacks):
             raise CheckpointError(f"Training state '{path}' was saved with "
                                   f"{len(state['callbacks'])} callbacks, this trainer has "
                                   f"{len(self.callbacks)}; resume with the same setup.")
+        # Checked before loading anything: a failed load_state_dict leaves the model half-loaded.
+        problems = mismatches(self.model, state["model"])
+        if problems:
+            raise CheckpointError(f"Training state '{path}' does not match this model "
+                                  f"({type(self.model).__name__}): {problems}. It belongs to "
+                                  "another architecture; delete it or resume with the original "
+                                  "setup.")
         try:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as exc:
             raise CheckpointError(f"Training state '{path}' does not match this model/optimizer "
-                                  f"({str(exc).splitlines()[0]}). It belongs to another "
-                                  "architecture; delete it or resume with the original setup.") from None
+                                  f"({str(exc).strip().splitlines()[-1].strip()}). Resume with "
+                                  "the original model and optimizer, or delete it.") from None
         if self.scaler is not None and state["scaler"]:
             self.scaler.load_state_dict(state["scaler"])
         for cb, cb_state in zip(self.callbacks, state["callbacks"]):
             cb.load_state_dict(cb_state)
         self.history.load_state_dict(state["history"])
         self.global_step = state["global_step"]
+        self.epoch = state["epoch"]
         self.stop_training = state["stop_training"]
         set_rng_state(state["rng"])
         return state["epoch"]

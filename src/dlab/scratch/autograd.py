@@ -46,7 +46,12 @@ def _unreduce(grad: np.ndarray, shape: tuple[int, ...], axis: Axis, keepdims: bo
 
 
 class Tensor:
-    """An ndarray (float64) that records how it was computed, so it can be differentiated."""
+    """An ndarray (float64) that records how it was computed, so it can be differentiated.
+
+    Every Tensor tracks gradients (there is no ``requires_grad`` switch): constants such as
+    the 2 in ``2 * t`` simply get a ``.grad`` that nobody reads. ``label`` names the node
+    in ``draw_graph``.
+    """
 
     # Makes numpy hand `array * tensor` to Tensor.__rmul__ instead of looping over the array.
     __array_ufunc__ = None
@@ -209,7 +214,7 @@ class Tensor:
         out = Tensor(np.tanh(self.data), (self,), "tanh")
 
         def _backward() -> None:  # d tanh(x)/dx = 1 - tanh(x)²
-            self.grad += (1 - out.data) * out.grad
+            self.grad += (1 - out.data**2) * out.grad
 
         out._backward = _backward
         return out

@@ -1,0 +1,1 @@
+"""Helpers for the tests (scripts run in subprocesses)."""
