@@ -200,19 +200,42 @@ def test_softmax_layer_before_cross_entropy_warns():
     assert "remove the final Softmax" in warning
 
 
-def test_functional_softmax_in_forward_is_found_from_the_outputs():
-    class ProbsOut(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = mlp()
+class ProbsOut(nn.Module):
+    """Applies softmax in forward (no Softmax module); ``then`` runs on the probabilities."""
 
-        def forward(self, x):
-            return torch.softmax(self.net(x), dim=1)
+    def __init__(self, then=lambda p: p):
+        super().__init__()
+        self.net, self.then = mlp(), then
+        self.probs = nn.Softmax(dim=1)  # registered last, but only used by predict_proba
 
+    def forward(self, x):
+        return self.then(torch.softmax(self.net(x), dim=1))
+
+    def predict_proba(self, x):
+        return self.probs(self.net(x))
+
+
+def test_functional_softmax_in_forward_is_found_in_the_graph():
     X, y = classification()
     (warning,) = fit_warnings(make_trainer(ProbsOut(), loss=F.cross_entropy), (X, y))
-    assert "all in [0, 1] and each row sums to 1" in warning
+    assert "its forward ends with Softmax" in warning
     assert "F.cross_entropy" in warning and "remove the final Softmax" in warning
+
+
+def test_softmax_hidden_behind_another_op_is_found_from_the_outputs():
+    X, y = classification()
+    model = ProbsOut(then=lambda p: p[:, [0, 1, 2]])  # indexing hides the softmax node
+    (warning,) = fit_warnings(make_trainer(model), (X, y))
+    assert "its outputs on the first batch are all in [0, 1] and each row sums to 1" in warning
+
+
+def test_a_softmax_module_that_forward_does_not_return_is_fine():
+    class LogitsOut(ProbsOut):
+        def forward(self, x):
+            return self.net(x)
+
+    X, y = classification()
+    assert fit_warnings(make_trainer(LogitsOut()), (X, y)) == []
 
 
 def test_sigmoid_before_bce_with_logits_warns():
