@@ -174,3 +174,68 @@ def test_full_run_passes_and_is_repeatable(tmp_path):
     assert a["quick"] is False and a["config"]["epochs"] == 60
     assert a["metrics"] == b["metrics"]
     assert a["metrics"]["mlp_test_accuracy"] >= 0.95
+
+
+def test_unavailable_device_is_a_usage_error(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present")
+    assert main(["run", "moons-mlp", "--quick", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "moons-mlp").exists()
+
+
+# ---------------------------------------------------------------- a lab that fails mid-run
+def _fake_lab(monkeypatch, run):
+    import dataclasses
+    import types
+
+    from dlab.lab import Criterion, Lab, catalog
+
+    @dataclasses.dataclass
+    class Config:
+        epochs: int = 3
+
+    lab = Lab(id="broken-lab", title_en="Broken", title_es="Roto", source="tests",
+              dataset="none", summary_en="fails", summary_es="falla",
+              criteria=(Criterion("acc", ">=", 0.5, "acc ≥ 0.5", "exactitud ≥ 0.5"),),
+              config=Config)
+    module = types.SimpleNamespace(LAB=lab, run=run)
+    monkeypatch.setattr(catalog, "lab_modules", lambda: {"broken-lab": module})
+
+
+@pytest.mark.parametrize("exc, code", [("data", 2), ("interrupt", 130)])
+def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, code):
+    from dlab.errors import DataError
+
+    def run(ctx, cfg):
+        ctx.say("started", "empezó")
+        if exc == "data":
+            raise DataError("dataset 'x' is missing; download it first")
+        raise KeyboardInterrupt
+
+    _fake_lab(monkeypatch, run)
+    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path)]) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (run_dir,) = (tmp_path / "broken-lab").iterdir()
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert record["status"] == "error"
+    assert record["story"] == [{"kind": "text", "text": "started"}]
+    if exc == "data":
+        assert "dataset 'x' is missing" in err
+        assert record["error"] == "DataError: dataset 'x' is missing; download it first"
+    else:
+        assert "interrupted" in err and record["error"] == "KeyboardInterrupt"
+    assert record["error"] in (run_dir / "report.md").read_text()
+    assert main(["report", str(run_dir)]) == 1
+
+
+def test_criteria_decide_the_exit_code(tmp_path, monkeypatch, capsys):
+    _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 0.4})
+    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path / "a")]) == 1
+    _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 0.6})
+    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path / "b")]) == 0
+    _fake_lab(monkeypatch, lambda ctx, cfg: {})  # a criterion's metric that was not reported
+    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path / "c")]) == 1

@@ -189,14 +189,14 @@ def test_non_finite_loss_on_the_first_step_with_clean_inputs_blames_targets_or_m
     assert "the learning rate is not the cause" in msg and "torch.log(p + 1e-8)" in msg
 
 
-# ------------------------------------------------------------------ 2. probabilities into logits losses
+# ------------------------------------------------------------- 2. probabilities into logits losses
 
 
 def test_softmax_layer_before_cross_entropy_warns():
     X, y = classification()
     model = nn.Sequential(mlp(), nn.Softmax(dim=1))
     (warning,) = fit_warnings(make_trainer(model), (X, y))
-    assert "its last layer is nn.Softmax" in warning and "CrossEntropyLoss" in warning
+    assert "its forward ends with Softmax" in warning and "CrossEntropyLoss" in warning
     assert "remove the final Softmax" in warning
 
 
@@ -408,13 +408,14 @@ def test_raw_pixels_warn_divide_by_255():
     assert any("raw 0-255 pixel values: divide by 255" in w for w in warnings)
 
 
-# ------------------------------------------------------------------ 7. BatchNorm with a batch of one
+# ------------------------------------------------------------- 7. BatchNorm with a batch of one
 
 
 def test_batchnorm_with_a_last_batch_of_one_sample():
     X, y = classification(n=33)
     msg = fit_error(make_trainer(mlp(batchnorm=True)), (X, y))
-    assert "BatchNorm1d layer '1'" in msg and "33 samples with batch_size=16 leave 33 % 16 = 1" in msg
+    assert "BatchNorm1d layer '1'" in msg
+    assert "33 samples with batch_size=16 leave 33 % 16 = 1" in msg
     assert "drop_last=True" in msg and "nn.LayerNorm" in msg
     # without the doctor, torch fails with its own, cryptic message
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
@@ -446,7 +447,8 @@ def test_two_schedulers_on_one_optimizer():
     callbacks = [LRScheduler(torch.optim.lr_scheduler.StepLR(opt, step_size=1)),
                  LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=5))]
     msg = fit_error(make_trainer(model, opt, callbacks=callbacks), (X, y))
-    assert "2 learning-rate schedulers drive the same optimizer: StepLR and CosineAnnealingLR" in msg
+    assert ("2 learning-rate schedulers drive the same optimizer: "
+            "StepLR and CosineAnnealingLR") in msg
     assert "SequentialLR" in msg
 
 

@@ -260,3 +260,11 @@ def test_amp_on_cpu_uses_bfloat16_autocast():
     assert history["loss"][-1] < history["loss"][0]
     assert t.predict(X).dtype == torch.float32
     assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_training_data_without_a_single_batch_is_refused():
+    from dlab.data import Batches
+
+    X, y = separable(10)
+    with pytest.raises(ConfigError, match="no batch"):
+        trainer(mlp()).fit(Batches(X, y, batch_size=16, drop_last=True), epochs=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=("en", "es"), default=os.environ.get("DLAB_LANG", "en"))
     run.add_argument("--out", default=os.environ.get("DLAB_RUNS", "runs"),
                      help="where run folders go (default: runs)")
+    run.add_argument("--resume", metavar="RUN_DIR", default=None,
+                     help="continue an interrupted run in its folder, from its last epoch")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a lab setting, e.g. --set epochs=5 (repeatable)")
 
@@ -78,7 +81,7 @@ def _run(args) -> int:
 
     record = run_lab(args.lab, quick=args.quick, seed=args.seed, device=args.device,
                      data_dir=args.data_dir, lang=args.lang, out=args.out,
-                     overrides=parse_assignments(args.overrides))
+                     overrides=parse_assignments(args.overrides), resume=args.resume)
     return 0 if record["status"] == "passed" else 1
 
 
@@ -94,8 +97,15 @@ def _report(args) -> int:
     return 0 if record["status"] == "passed" else 1
 
 
+def _terminate(signum, frame):
+    # SIGTERM (a closed terminal, a killed job) becomes an exception, so the runner can
+    # record the run as interrupted and keep what it wrote.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     from dlab.errors import DlabError
 
     try:
@@ -106,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dlab: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("dlab: interrupted; the run folder keeps what was written so far.", file=sys.stderr)
+        print("dlab: interrupted; the run folder keeps what was written so far "
+              "(continue with `dlab run ID --resume RUN_DIR`).", file=sys.stderr)
         return 130
 
 

@@ -163,7 +163,8 @@ def check_non_finite_data(p: Probe) -> Diagnosis | None:
         "includes one has a NaN loss, and the next update turns every weight into NaN. Likely "
         "cause: missing values read as NaN, or a division by zero or log(0) in preprocessing. "
         "Fix: drop or impute those rows before training, e.g. "
-        "keep = torch.isfinite(X).flatten(1).all(1) & torch.isfinite(y).reshape(len(y), -1).all(1); "
+        "keep = torch.isfinite(X).flatten(1).all(1) & "
+        "torch.isfinite(y).reshape(len(y), -1).all(1); "
         "X, y = X[keep], y[keep].", fatal=True)
 
 
@@ -390,18 +391,19 @@ def _final_activation(p: Probe) -> tuple[str | None, str]:
     """Which of Softmax / Sigmoid / LogSoftmax the model's output comes out of, and how we
     know. Best evidence: the last op of the autograd graph (finds nn.Softmax layers and
     torch.softmax calls alike, and ignores a Softmax module that forward does not return)."""
-    last = _last_leaf(p.model)
-    leaf = next((n for t, n in _ACTIVATIONS.items() if isinstance(last, t)), None)
     if p.final_op is not None:
         act = p.final_op if p.final_op in _ACTIVATIONS.values() else None
-        how = f"its last layer is nn.{act}" if act == leaf else f"its forward ends with {act}"
+        how = f"its forward ends with {act}"
     else:  # no graph (e.g. frozen parameters): trust the last registered layer
-        act, how = leaf, f"its last layer is nn.{leaf}"
+        last = _last_leaf(p.model)
+        act = next((n for t, n in _ACTIVATIONS.items() if isinstance(last, t)), None)
+        how = f"its last layer is nn.{act}"
     out = p.out
     if act is None and out is not None and out.ndim >= 2 and out.shape[1] >= 2:
         # softmax hidden behind some other op: rows of probabilities are not chance
         if bool(((out >= 0) & (out <= 1)).all()) and bool(((out.sum(1) - 1).abs() < 1e-3).all()):
-            act, how = "Softmax", "its outputs on the first batch are all in [0, 1] and each row sums to 1"
+            act = "Softmax"
+            how = "its outputs on the first batch are all in [0, 1] and each row sums to 1"
     return act, how
 
 
@@ -426,10 +428,11 @@ def check_probabilities_into_logits_loss(p: Probe) -> Diagnosis | None:
             if bool(((row_mass - 1).abs() > 1e-2).any()):
                 return Diagnosis(
                     f"{name} expects log-probabilities, but the model outputs raw scores: "
-                    f"exp(outputs) sums to {float(row_mass.min()):.3g}..{float(row_mass.max()):.3g} "
-                    "per row instead of 1. The loss then has no lower bound and falls towards "
-                    "-inf by inflating one score. Fix: end the model with nn.LogSoftmax(dim=1), "
-                    "or keep the raw logits and use CrossEntropyLoss.")
+                    f"exp(outputs) sums to {float(row_mass.min()):.3g}.."
+                    f"{float(row_mass.max()):.3g} per row instead of 1. The loss then has no "
+                    "lower bound and falls towards -inf by inflating one score. Fix: end the "
+                    "model with nn.LogSoftmax(dim=1), or keep the raw logits and use "
+                    "CrossEntropyLoss.")
         return None
     if act not in ("Softmax", "Sigmoid"):
         return None

@@ -79,7 +79,10 @@ class Doctor:
         fatal = next((d for d in findings if d.fatal), None)
         if fatal is not None:
             raise TrainingError(fatal.message)
-        self._scan_x = self._scan_inputs(trainer, x, data)
+        try:
+            self._scan_x = self._scan_inputs(trainer, x, data)
+        except Exception:
+            self._scan_x = None
 
     @staticmethod
     def _probe_forward(trainer, x):
@@ -114,7 +117,8 @@ class Doctor:
     def _scan_inputs(trainer, x, data) -> torch.Tensor | None:
         """Samples for the dead-ReLU scan: up to 512 rows spread evenly over the training set
         (no RNG involved) when it is in memory, else the first batch."""
-        if x is None or not any(isinstance(m, nn.ReLU) for m in trainer.model.modules()):
+        if x is None or x.ndim == 0 or not any(isinstance(m, nn.ReLU)
+                                               for m in trainer.model.modules()):
             return None
         whole = dataset_tensors(data)
         if whole is not None:

@@ -114,6 +114,10 @@ class Trainer:
         self.train_batches = batches  # the doctor scans the whole set when it is in memory
         self.epochs = epochs
         self.steps_per_epoch = len(batches) if hasattr(batches, "__len__") else None
+        if self.steps_per_epoch == 0:
+            raise ConfigError("The training data gives no batch per epoch (empty, or fewer "
+                              "samples than batch_size with drop_last=True); nothing would "
+                              "be trained.")
         self.stop_training = False
         start_epoch = 1
         if resume is not None:

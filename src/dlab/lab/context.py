@@ -19,6 +19,7 @@ class Context:
     device: str = "auto"
     data_dir: str | None = None
     console: Console = field(default_factory=Console)
+    resuming: bool = False
     story: list[dict] = field(default_factory=list)  # narration, figures, tables, in order
 
     def t(self, en: str, es: str) -> str:
@@ -65,6 +66,12 @@ class Context:
     @property
     def state_path(self) -> Path:
         return self.out / "train_state.pt"
+
+    def fit_options(self) -> dict:
+        """Keyword arguments for the lab's main ``Trainer.fit``: save the training state every
+        epoch, and pick it up again when the run is resumed (``dlab run ID --resume DIR``)."""
+        return {"state_path": self.state_path,
+                "resume": self.state_path if self.resuming else None}
 
     def trainer_options(self) -> dict:
         """Keyword arguments every lab passes to ``Trainer`` (device, console)."""

@@ -50,13 +50,36 @@ def new_run_dir(out: Path, lab_id: str, quick: bool) -> Path:
     return run_dir
 
 
+def _resumable(run_dir: Path, lab_id: str) -> dict:
+    """The record of an interrupted run of ``lab_id`` that can be continued."""
+    record = report.load_run(run_dir)
+    if record["lab"] != lab_id:
+        raise DlabError(f"--resume {run_dir} is a run of '{record['lab']}', not '{lab_id}'.")
+    if not (run_dir / "train_state.pt").exists():
+        raise DlabError(f"--resume {run_dir}: this run saved no training state "
+                        "(train_state.pt), so it cannot be continued; start a new run.")
+    return record
+
+
 def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "auto",
             data_dir: str | None = None, lang: str = "en", out: str | Path = "runs",
-            overrides: dict[str, str] | None = None, console: Console | None = None) -> dict:
-    """Run one lab; returns the record written to metrics.json (``record["status"]``)."""
+            overrides: dict[str, str] | None = None, console: Console | None = None,
+            resume: str | Path | None = None) -> dict:
+    """Run one lab; returns the record written to metrics.json (``record["status"]``).
+
+    ``resume``: the folder of an interrupted run; it continues there with the settings it
+    was started with (its config, seed and mode), from its last finished epoch."""
     module = catalog.get(lab_id)
     lab = module.LAB
-    cfg = build_config(lab.config, lab.quick if quick else None, overrides or {})
+    previous = _resumable(Path(resume), lab.id) if resume is not None else None
+    if previous is not None:
+        if overrides:
+            raise DlabError("--set cannot be combined with --resume: a resumed run keeps the "
+                            "settings it was started with.")
+        quick, seed = previous["quick"], previous["seed"]
+        cfg = lab.config(**previous["config"])
+    else:
+        cfg = build_config(lab.config, lab.quick if quick else None, overrides or {})
     if data_dir is not None:
         if not Path(data_dir).is_dir():
             raise DlabError(f"--data-dir '{data_dir}' is not a directory. Point it at the folder "
@@ -67,9 +90,10 @@ def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "a
 
     torch_device = select_device(device)
     console = console or Console()
-    run_dir = new_run_dir(Path(out), lab.id, quick)
+    run_dir = Path(resume) if previous is not None else new_run_dir(Path(out), lab.id, quick)
     ctx = Context(lab_id=lab.id, out=run_dir, lang=lang, quick=quick, seed=seed,
-                  device=str(torch_device), data_dir=data_dir, console=console)
+                  device=str(torch_device), data_dir=data_dir, console=console,
+                  resuming=previous is not None)
     record = {
         "lab": lab.id, "title": lab.title(lang), "source": lab.source,
         "summary": lab.summary(lang), "lang": lang, "quick": quick, "seed": seed,
@@ -87,7 +111,9 @@ def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "a
     try:
         metrics = module.run(ctx, cfg)
     except BaseException as exc:  # record why the run stopped, then let the CLI report it
-        record.update(status="error", seconds=time.perf_counter() - started,
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+        record.update(status="interrupted" if interrupted else "error",
+                      seconds=time.perf_counter() - started,
                       error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         write_json(run_dir / "metrics.json", record)
         report.render(run_dir)

@@ -87,7 +87,7 @@ def run(ctx, cfg: Config) -> dict:
         ModelCheckpoint(ctx.checkpoint_path, monitor="val_loss"),
     ], **ctx.trainer_options())
     history = trainer.fit((X_train, y_train), data.val, epochs=cfg.epochs,
-                          batch_size=cfg.batch_size, seed=ctx.seed)
+                          batch_size=cfg.batch_size, seed=ctx.seed, **ctx.fit_options())
     best_epoch, best_val_loss = history.best("val_loss")
     ctx.figure("curves", training_curves(history, pairs=(("loss", "val_loss"), ("val_accuracy",)),
                                          mark=best_epoch),
