@@ -22,8 +22,8 @@ def dlab(*args: str, timeout: float = 300, cwd=None) -> subprocess.CompletedProc
                           text=True, env=ENV, timeout=timeout, cwd=cwd)
 
 
-def run_dir_of(out: Path) -> Path:
-    dirs = [p for p in (out / "moons-mlp").iterdir() if p.is_dir()]
+def run_dir_of(out: Path, lab: str = "moons-mlp") -> Path:
+    dirs = [p for p in (out / lab).iterdir() if p.is_dir()]
     assert len(dirs) == 1, dirs
     return dirs[0]
 
@@ -186,8 +186,8 @@ def test_unavailable_device_is_a_usage_error(tmp_path, capsys):
     assert not (tmp_path / "moons-mlp").exists()
 
 
-# ---------------------------------------------------------------- a lab that fails mid-run
-def _fake_lab(monkeypatch, run):
+# ---------------------------------------------------------------- fake labs: errors, resume
+def _fake_lab(monkeypatch, run, config=None, criteria=None):
     import dataclasses
     import types
 
@@ -197,16 +197,17 @@ def _fake_lab(monkeypatch, run):
     class Config:
         epochs: int = 3
 
-    lab = Lab(id="broken-lab", title_en="Broken", title_es="Roto", source="tests",
-              dataset="none", summary_en="fails", summary_es="falla",
-              criteria=(Criterion("acc", ">=", 0.5, "acc ≥ 0.5", "exactitud ≥ 0.5"),),
-              config=Config)
+    lab = Lab(id="fake-lab", title_en="Fake", title_es="Falso", source="tests",
+              dataset="none", summary_en="a lab for the tests", summary_es="un lab de prueba",
+              criteria=criteria or (Criterion("acc", ">=", 0.5, "acc ≥ 0.5", "exactitud ≥ 0.5"),),
+              config=config or Config)
     module = types.SimpleNamespace(LAB=lab, run=run)
-    monkeypatch.setattr(catalog, "lab_modules", lambda: {"broken-lab": module})
+    monkeypatch.setattr(catalog, "lab_modules", lambda: {"fake-lab": module})
 
 
-@pytest.mark.parametrize("exc, code", [("data", 2), ("interrupt", 130)])
-def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, code):
+@pytest.mark.parametrize("exc, code, status", [("data", 2, "error"),
+                                               ("interrupt", 130, "interrupted")])
+def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, code, status):
     from dlab.errors import DataError
 
     def run(ctx, cfg):
@@ -216,12 +217,12 @@ def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, co
         raise KeyboardInterrupt
 
     _fake_lab(monkeypatch, run)
-    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path)]) == code
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path)]) == code
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    (run_dir,) = (tmp_path / "broken-lab").iterdir()
+    (run_dir,) = (tmp_path / "fake-lab").iterdir()
     record = json.loads((run_dir / "metrics.json").read_text())
-    assert record["status"] == "error"
+    assert record["status"] == status
     assert record["story"] == [{"kind": "text", "text": "started"}]
     if exc == "data":
         assert "dataset 'x' is missing" in err
@@ -234,8 +235,124 @@ def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, co
 
 def test_criteria_decide_the_exit_code(tmp_path, monkeypatch, capsys):
     _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 0.4})
-    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path / "a")]) == 1
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "a")]) == 1
     _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 0.6})
-    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path / "b")]) == 0
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "b")]) == 0
     _fake_lab(monkeypatch, lambda ctx, cfg: {})  # a criterion's metric that was not reported
-    assert main(["run", "broken-lab", "--device", "cpu", "--out", str(tmp_path / "c")]) == 1
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "c")]) == 1
+
+
+def _training_lab(monkeypatch):
+    """A lab that trains with ``ctx.fit_options()`` and can be interrupted after an epoch."""
+    import dataclasses
+
+    from dlab.lab import Criterion
+
+    @dataclasses.dataclass
+    class Config:
+        epochs: int = 6
+        interrupt_after: int = 0  # 0: never
+
+    def run(ctx, cfg):
+        import torch
+        from torch import nn
+
+        from dlab.engine import Callback, Trainer
+
+        class Interrupt(Callback):
+            def on_epoch_end(self, trainer, epoch, logs):
+                if epoch == cfg.interrupt_after and not ctx.resuming:
+                    raise KeyboardInterrupt  # Ctrl-C during the epoch's bookkeeping
+
+        g = torch.Generator().manual_seed(ctx.seed)
+        X = torch.randn(64, 2, generator=g)
+        y = (X[:, 0] > 0).long()
+        model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 2))
+        trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=0.01),
+                          metrics=["accuracy"], callbacks=[Interrupt()], progress=False,
+                          **ctx.trainer_options())
+        history = trainer.fit((X, y), (X, y), epochs=cfg.epochs, batch_size=16, seed=ctx.seed,
+                              **ctx.fit_options())
+        return {"epochs": len(history), "losses": history["loss"],
+                "weight_sum": float(sum(p.detach().double().sum() for p in model.parameters()))}
+
+    _fake_lab(monkeypatch, run, config=Config,
+              criteria=(Criterion("epochs", ">=", 6, "six epochs", "seis épocas"),))
+
+
+def test_resume_an_interrupted_run(tmp_path, monkeypatch, capsys):
+    _training_lab(monkeypatch)
+    args = ["run", "fake-lab", "--device", "cpu", "--seed", "3"]
+    assert main(args + ["--out", str(tmp_path / "ref")]) == 0
+    want = json.loads((run_dir_of(tmp_path / "ref", "fake-lab") / "metrics.json").read_text())
+
+    assert main(args + ["--out", str(tmp_path / "cut"), "--set", "interrupt_after=4"]) == 130
+    run = run_dir_of(tmp_path / "cut", "fake-lab")
+    assert json.loads((run / "metrics.json").read_text())["status"] == "interrupted"
+    assert "--resume" in capsys.readouterr().err
+
+    # --set cannot change a resumed run's settings
+    assert main(["run", "fake-lab", "--resume", str(run), "--set", "epochs=9"]) == 2
+    assert main(["run", "fake-lab", "--device", "cpu", "--resume", str(run)]) == 0
+    got = json.loads((run / "metrics.json").read_text())
+    assert [p.name for p in (tmp_path / "cut" / "fake-lab").iterdir()] == [run.name]
+    assert got["status"] == "passed" and got["seed"] == 3
+    assert got["config"]["interrupt_after"] == 4
+    assert got["metrics"] == want["metrics"]
+
+
+def test_resume_errors(tmp_path, monkeypatch, capsys):
+    _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 1.0})
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    run = run_dir_of(tmp_path, "fake-lab")
+    capsys.readouterr()
+    assert main(["run", "fake-lab", "--resume", str(run)]) == 2
+    assert "saved no training state" in capsys.readouterr().err
+    assert main(["run", "fake-lab", "--resume", str(tmp_path / "nope")]) == 2
+    assert "not a dlab run directory" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- signals
+def test_main_leaves_the_callers_sigterm_handler_alone(tmp_path, capsys):
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["list", "--out", str(tmp_path)]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+    # and it can run outside the main thread (where signal handlers cannot be set)
+    result = []
+    thread = threading.Thread(target=lambda: result.append(main(["list", "--out",
+                                                                str(tmp_path)])))
+    thread.start()
+    thread.join(60)
+    assert result == [0]
+
+
+@pytest.mark.parametrize("when", ["at_start", "in_training"])
+def test_sigterm_records_the_run_as_interrupted(tmp_path, when):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "dlab.cli", "run", "moons-mlp", "--device",
+                             "cpu", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**ENV, "PYTHONUNBUFFERED": "1"})
+    if when == "at_start":  # as soon as the run folder has its first record
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(tmp_path.glob("moons-mlp/*/metrics.json")):
+                break
+            time.sleep(0.02)
+    else:  # after the first epoch's progress line
+        for line in proc.stdout:
+            if line.startswith("epoch 1/"):
+                break
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "Traceback" not in err
+    record = json.loads((run_dir_of(tmp_path) / "metrics.json").read_text())
+    assert record["status"] == "interrupted" and record["error"].startswith("SystemExit")
+    assert (run_dir_of(tmp_path) / "report.md").exists()

@@ -105,9 +105,14 @@ def _terminate(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
     from dlab.errors import DlabError
 
+    # Only the main thread may set signal handlers; the caller's handler is put back after
+    # (main() is also called from notebooks and tests, not only as the `dlab` process).
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:
+        previous = None
     try:
         return {"list": _list, "run": _run, "report": _report}[args.command](args)
     except DlabError as exc:
@@ -119,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         print("dlab: interrupted; the run folder keeps what was written so far "
               "(continue with `dlab run ID --resume RUN_DIR`).", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

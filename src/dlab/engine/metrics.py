@@ -2,7 +2,8 @@
 
 Outputs are the model's raw outputs (logits for classification): a ``(N, C)`` tensor is a
 C-class problem (prediction = argmax), a ``(N,)`` or ``(N, 1)`` tensor with integer targets is
-binary with one logit (prediction = logit > 0).
+binary with one logit (prediction = logit > 0). ``roc_auc`` of a ``(N, 2)`` output scores
+the probability of class 1, as sklearn expects for a binary problem.
 """
 from __future__ import annotations
 

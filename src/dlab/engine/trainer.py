@@ -231,6 +231,10 @@ class Trainer:
         return result
 
     # ------------------------------------------------------------------ resume
+    def _stateful_callbacks(self) -> list[Callback]:
+        # The progress bar is display only: resuming with or without it must both work.
+        return [cb for cb in self.callbacks if not isinstance(cb, ProgressBar)]
+
     def _save_training_state(self, path, epoch: int) -> None:
         save_state(path, {
             "epoch": epoch,
@@ -238,7 +242,7 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "callbacks": [cb.state_dict() for cb in self._stateful_callbacks()],
             "history": self.history.state_dict(),
             "stop_training": self.stop_training,
             "rng": rng_state(),
@@ -251,10 +255,11 @@ class Trainer:
             raise CheckpointError(f"'{path}' is not a dlab training state (no "
                                   f"{', '.join(sorted(missing))}); pass the file written by "
                                   "fit(state_path=...).")
-        if len(state["callbacks"]) != len(self.callbacks):
+        callbacks = self._stateful_callbacks()
+        if len(state["callbacks"]) != len(callbacks):
             raise CheckpointError(f"Training state '{path}' was saved with "
                                   f"{len(state['callbacks'])} callbacks, this trainer has "
-                                  f"{len(self.callbacks)}; resume with the same setup.")
+                                  f"{len(callbacks)}; resume with the same setup.")
         # Checked before loading anything: a failed load_state_dict leaves the model half-loaded.
         problems = mismatches(self.model, state["model"])
         if problems:
@@ -271,7 +276,7 @@ class Trainer:
                                   "the original model and optimizer, or delete it.") from None
         if self.scaler is not None and state["scaler"]:
             self.scaler.load_state_dict(state["scaler"])
-        for cb, cb_state in zip(self.callbacks, state["callbacks"]):
+        for cb, cb_state in zip(callbacks, state["callbacks"]):
             cb.load_state_dict(cb_state)
         self.history.load_state_dict(state["history"])
         self.global_step = state["global_step"]

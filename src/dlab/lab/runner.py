@@ -42,12 +42,15 @@ def environment(device: str) -> dict:
 def new_run_dir(out: Path, lab_id: str, quick: bool) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = out / lab_id / (stamp + ("-quick" if quick else ""))
-    run_dir, n = base, 1
-    while run_dir.exists():  # two runs in the same second must not share a folder
-        n += 1
-        run_dir = base.with_name(f"{base.name}-{n}")
-    run_dir.mkdir(parents=True)
-    return run_dir
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):  # two runs started in the same second must not share a folder
+        run_dir = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            continue
+    raise DlabError(f"Could not create a new run folder under {base.parent}.")
 
 
 def _resumable(run_dir: Path, lab_id: str) -> dict:
@@ -102,13 +105,12 @@ def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "a
         "metrics": {}, "criteria": [], "story": ctx.story, "error": None,
     }
     write_json(run_dir / "metrics.json", record)
-    console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
-    console.print(f"[dim]{lab.source} · {'quick' if quick else 'full'} mode · seed {seed} · "
-                  f"{torch_device} · {run_dir}[/dim]")
-
-    seed_everything(seed)
     started = time.perf_counter()
-    try:
+    try:  # from here on, whatever stops the run (even a signal) is recorded
+        console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
+        console.print(f"[dim]{lab.source} · {'quick' if quick else 'full'} mode · seed {seed} · "
+                      f"{torch_device} · {run_dir}[/dim]")
+        seed_everything(seed)
         metrics = module.run(ctx, cfg)
     except BaseException as exc:  # record why the run stopped, then let the CLI report it
         interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
