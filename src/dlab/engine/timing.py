@@ -24,15 +24,16 @@ class TimeBudget(Callback):
     ``probe(trainer)`` runs at the start, about every ``every`` seconds and at the end; its own
     time is *not* charged, so a probe (e.g. a validation pass) cannot penalize a setup.
 
-    Results: ``spent`` (seconds charged), ``updates`` (optimizer steps taken) and ``trace``,
-    a list of ``(seconds, updates, probe result)``.
+    Results: ``spent`` (seconds charged), ``updates`` (optimizer steps taken), ``trace``, a
+    list of ``(seconds, updates, probe result)``, and ``full_passes``, the number of batches of
+    every epoch that ran to its end (a sanity check on the loader).
     """
 
     def __init__(self, seconds: float, probe: Callable | None = None, every: float | None = None):
         if seconds <= 0:
             raise ValueError(f"seconds must be > 0, got {seconds}")
         self.seconds, self.probe, self.every = seconds, probe, every
-        self.spent, self.updates, self.trace = 0.0, 0, []
+        self.spent, self.updates, self.trace, self.full_passes = 0.0, 0, [], []
         self.exhausted = False
         self._trainer = None
         self._last = None  # None until training starts: the doctor's peek at a batch is free
@@ -106,12 +107,15 @@ class _Budgeted:
         budget = self.budget
         if budget.exhausted:
             return
+        done = 0
         for batch in self.batches:
             if not budget._tick():
                 return
             yield batch
             if budget._last is not None:
                 budget.updates += 1  # the trainer asked for the next batch: this step is done
+                done += 1
+        budget.full_passes.append(done)
 
 
 class EpochTimer(Callback):
@@ -126,3 +130,16 @@ class EpochTimer(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         self.seconds.append(time.perf_counter() - self._start)
+
+
+def time_pass(batches: Iterable, repeats: int = 5) -> float:
+    """Seconds to iterate once over ``batches`` without training: the data pipeline alone.
+    The minimum over ``repeats`` passes, the usual estimator on a machine doing other work
+    (interference only ever adds time)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _batch in batches:
+            pass
+        best = min(best, time.perf_counter() - start)
+    return best

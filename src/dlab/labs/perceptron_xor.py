@@ -98,7 +98,7 @@ def run(ctx, cfg: Config) -> dict:
         ax.plot(epochs, curves[gate], style, label=gate.upper(), markersize=4)
     ax.set_ylim(0, 1.05)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(ctx.t("epoch", "época"))
     ax.set_ylabel(ctx.t("accuracy", "exactitud"))
     ax.grid(alpha=0.3)
     ax.legend()
@@ -171,7 +171,7 @@ def run(ctx, cfg: Config) -> dict:
     axes[2].semilogy(relu_history["epoch"], relu_history["loss"], label="ReLU")
     axes[2].semilogy(linear_history["epoch"], linear_history["loss"],
                      label=ctx.t("linear", "lineal"))
-    axes[2].set_xlabel("epoch")
+    axes[2].set_xlabel(ctx.t("epoch", "época"))
     axes[2].set_title(ctx.t("training loss (cross-entropy)",
                             "pérdida de entrenamiento (entropía cruzada)"))
     axes[2].grid(alpha=0.3)

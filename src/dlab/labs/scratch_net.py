@@ -43,7 +43,7 @@ LAB = Lab(
                "doctor says why).",
     summary_es="Dos capas escritas como X @ W1 + b1 → ReLU → @ W2 + b2, entrenadas con entropía "
                "cruzada, .backward() y un paso de SGD escrito a mano. Luego tres tasas de "
-               "aprendizaje: una demasiado chica (lenta), una buena y una demasiado grande (la "
+               "aprendizaje: una demasiado pequeña (lenta), una buena y una demasiado grande (la "
                "pérdida explota a NaN y el doctor de entrenamiento explica por qué).",
     criteria=(
         Criterion("test_accuracy", ">=", 0.95,
@@ -52,7 +52,7 @@ LAB = Lab(
         Criterion("small_lr_loss_ratio", ">=", 2.0,
                   "Too-small learning rate: training loss ≥ 2× the good one's after the same "
                   "epochs",
-                  "Tasa demasiado chica: pérdida de entrenamiento ≥ 2× la de la buena tras las "
+                  "Tasa demasiado pequeña: pérdida de entrenamiento ≥ 2× la de la buena tras las "
                   "mismas épocas"),
         Criterion("large_lr_diverged", "is", True,
                   "Too-large learning rate: the loss becomes NaN or infinite",

@@ -67,8 +67,9 @@ def grouped_bars(ax, groups: Sequence[str], series: Mapping[str, Sequence[float]
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    if n > 1:
-        ax.legend(fontsize=8)
+    if n > 1:  # below the axes: bars near the top would hide under an inner legend
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=n,
+                  frameon=False)
     return ax
 
 
