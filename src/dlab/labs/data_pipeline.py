@@ -195,24 +195,24 @@ def run(ctx, cfg: Config) -> dict:
               f"The same MLP trained for {cfg.seconds:g} s with each batch size",
               f"El mismo MLP entrenado {cfg.seconds:g} s con cada tamaño de batch")
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, x_of, xlabel in (
-            (axes[0], lambda s, u, r: u, ctx.t("updates (optimizer steps)",
-                                               "actualizaciones (pasos del optimizador)")),
-            (axes[1], lambda s, u, r: u / r["per_epoch"], ctx.t("epochs (samples seen / N)",
-                                                                "épocas (muestras vistas / N)")),
-            (axes[2], lambda s, u, r: s, ctx.t("training seconds", "segundos de entrenamiento"))):
-        curves(ax, {ctx.t(f"batch {r['label']}", f"batch {r['label']}"):
-                    ([x_of(s, u, r) for s, u, _ in r["trace"]], [v for _, _, v in r["trace"]])
-                    for r in results},
-               xlabel=xlabel, ylabel=ctx.t("validation loss", "pérdida de validación"))
-    for ax in axes[:2]:  # updates and epochs span three orders of magnitude across batch sizes
-        ax.set_xscale("symlog", linthresh=1)
-    axes[0].set_title(ctx.t("per update: large batches win", "por actualización: ganan los "
-                            "batches grandes"))
-    axes[1].set_title(ctx.t("per epoch: small batches win", "por época: ganan los batches "
-                            "pequeños"))
-    axes[2].set_title(ctx.t("per second: what you actually pay",
-                            "por segundo: lo que de verdad pagas"))
+    panels = (("updates", ctx.t("updates (optimizer steps)",
+                                "actualizaciones (pasos del optimizador)"),
+               ctx.t("per update: large batches win", "por actualización: ganan los grandes")),
+              ("epochs", ctx.t("epochs (samples seen / N)", "épocas (muestras vistas / N)"),
+               ctx.t("per epoch: small batches win", "por época: ganan los pequeños")),
+              ("seconds", ctx.t("training seconds", "segundos de entrenamiento"),
+               ctx.t("per second: what you actually pay", "por segundo: lo que de verdad pagas")))
+    for ax, (clock, xlabel, title) in zip(axes, panels):
+        series = {}
+        for r in results:
+            seconds, updates, losses = zip(*r["trace"])
+            x = {"updates": updates, "epochs": [u / r["per_epoch"] for u in updates],
+                 "seconds": seconds}[clock]
+            series[f"batch {r['label']}"] = (list(x), list(losses))
+        curves(ax, series, title=title, xlabel=xlabel,
+               ylabel=ctx.t("validation loss", "pérdida de validación"))
+        if clock != "seconds":  # updates and epochs span three orders of magnitude
+            ax.set_xscale("symlog", linthresh=1)
     fig.tight_layout()
     ctx.figure("batch_size_tradeoff", fig,
                "Validation loss of the four runs against three clocks: updates, epochs and "

@@ -126,7 +126,7 @@ def run(ctx, cfg: Config) -> dict:
     from dlab.viz.panels import capacity_sweep, confusion_panel, mark_minimum
 
     def trainer_for(model, lr, **kwargs):
-        # Eleven short runs: the lab reports each result instead of a progress bar per epoch.
+        # Many short runs: the lab reports each result instead of a progress bar per epoch.
         return Trainer(model, torch.optim.Adam(model.parameters(), lr=lr), progress=False,
                        **kwargs, **ctx.trainer_options())
 
@@ -303,18 +303,23 @@ def run(ctx, cfg: Config) -> dict:
     never = ctx.t(f"never within {cfg.scale_epochs} epochs",
                   f"nunca en {cfg.scale_epochs} épocas")
     ctx.say(f"**c. Scale.** On {cfg.scale_dataset}, one feature (proline) is in the hundreds to "
-            "thousands and another (hue) around 1. With raw inputs the first layer's sum is "
-            "dominated by the big features, the gradients of the weights on those features are "
-            "huge and those on small features tiny, and one learning rate cannot suit both. "
+            "thousands and another (hue) around 1. A step of the optimizer changes every weight "
+            "by a similar amount (about the learning rate, with Adam), but a weight's effect on "
+            "the first layer's sum is proportional to its input: the same step on the proline "
+            "weight moves the sum a thousand times more than on the hue weight. One learning "
+            "rate is then too large for the big features and too small for the small ones. "
             f"Target validation loss {cfg.scale_target_loss}: standardized inputs reach it at "
             f"epoch {std['reached'] or never}, raw inputs "
             f"{'at epoch ' + str(raw['reached']) if raw['reached'] else never}. (The training "
             "doctor's warning above flagged the raw inputs before the first step.) The "
             "statistics come from the training split only.",
             f"**c. Escala.** En {cfg.scale_dataset}, una variable (prolina) está entre cientos "
-            "y miles y otra (tono) en torno a 1. Con entradas sin escalar la suma de la primera "
-            "capa la dominan las variables grandes, los gradientes de sus pesos son enormes y "
-            "los de las pequeñas diminutos, y una única tasa de aprendizaje no sirve a ambos. "
+            "y miles y otra (tono) en torno a 1. Un paso del optimizador cambia cada peso en una "
+            "cantidad parecida (del orden de la tasa de aprendizaje, con Adam), pero el efecto "
+            "de un peso en la suma de la primera capa es proporcional a su entrada: el mismo "
+            "paso en el peso de la prolina mueve la suma mil veces más que en el del tono. Una "
+            "única tasa de aprendizaje resulta entonces demasiado grande para las variables "
+            "grandes y demasiado pequeña para las pequeñas. "
             f"Pérdida de validación objetivo {cfg.scale_target_loss}: con entradas "
             f"estandarizadas se alcanza en la época {std['reached'] or never}, sin escalar "
             f"{'en la época ' + str(raw['reached']) if raw['reached'] else never}. (El aviso "
@@ -373,10 +378,11 @@ def run(ctx, cfg: Config) -> dict:
             f"accuracy. Plain training reaches {plain['accuracy']:.3f} accuracy but finds only "
             f"{plain['recall']:.0%} of the minority: its loss is an average over rows, and the "
             "rare rows barely move it. Weighting the loss per class makes each minority error "
-            "cost more. Inverse-frequency weights (each class weighs the same in total) "
-            f"over-correct here: minority recall jumps to {scores['balanced']['recall']:.0%} but "
-            "many majority rows are now flagged, which costs precision. The square root of "
-            "those weights is a middle ground. Chosen on validation macro-F1: "
+            "cost more. Inverse-frequency weights (each class weighs the same in total) raise "
+            f"minority recall to {scores['balanced']['recall']:.0%}, but now "
+            f"{scores['balanced']['cm'][0, 1]} majority rows are flagged too "
+            f"(plain: {plain['cm'][0, 1]}): recall is bought with precision. The square root of "
+            "those weights is a milder correction. Chosen on validation macro-F1: "
             f"**{titles[chosen]}**, test macro-F1 {plain['macro_f1']:.3f} → {weighted['macro_f1']:.3f}. "
             "The weights move the decision threshold; they do not add information. A larger "
             "network trained longer separates the rare class better on its own (try "
@@ -387,10 +393,11 @@ def run(ctx, cfg: Config) -> dict:
             f"pero solo encuentra el {plain['recall']:.0%} de la minoría: su pérdida es una "
             "media sobre filas y las filas raras apenas la mueven. Ponderar la pérdida por clase "
             "hace que cada error en la minoría cueste más. Los pesos de frecuencia inversa (cada "
-            "clase pesa lo mismo en total) corrigen de más aquí: el recall de la minoría salta "
-            f"al {scores['balanced']['recall']:.0%} pero ahora se marcan muchas filas "
-            "mayoritarias, y eso cuesta precisión. La raíz cuadrada de esos pesos es un término "
-            f"medio. Elegida por macro-F1 de validación: **{titles[chosen]}**, macro-F1 en test "
+            "clase pesa lo mismo en total) suben el recall de la minoría al "
+            f"{scores['balanced']['recall']:.0%}, pero ahora también se marcan "
+            f"{scores['balanced']['cm'][0, 1]} filas mayoritarias (normal: {plain['cm'][0, 1]}): "
+            "el recall se paga con precisión. La raíz cuadrada de esos pesos es una corrección "
+            f"más suave. Elegida por macro-F1 de validación: **{titles[chosen]}**, macro-F1 en test "
             f"{plain['macro_f1']:.3f} → {weighted['macro_f1']:.3f}. Los pesos mueven el umbral "
             "de decisión; no añaden información. Una red más grande entrenada más tiempo separa "
             "mejor la clase rara por sí sola (prueba `--set imbalance_hidden=[64,64] --set "

@@ -137,23 +137,27 @@ def run(ctx, cfg: Config) -> dict:
                "predicción perfecta. La columna del borde derecho es el tope del censo en "
                "500.001 $.")
 
+    negatives = int((linear_pred < 0).sum())
+    negative_en = (f" Linear regression even predicts a negative price for {negatives} test "
+                   "districts: a straight line keeps going past zero where the data never "
+                   "does." if negatives else "")
+    negative_es = (f" La regresión lineal llega a predecir un precio negativo para {negatives} "
+                   "distritos de test: una recta sigue más allá de cero aunque los datos nunca "
+                   "lleguen ahí." if negatives else "")
     ctx.say(f"The MLP's test MAE is ${mlp_mae:,.0f} against ${linear_mae:,.0f} for linear "
             f"regression: {100 * (1 - ratio):.0f}% lower. Why: a linear model adds up one "
             "fixed contribution per feature, so latitude and longitude can only describe a "
             "price that rises steadily in one compass direction. The real map has expensive "
             "coastal pockets (the Bay Area, Los Angeles) and cheap inland areas, and income "
             "matters differently in each; the hidden ReLU layers can carve the map into such "
-            "regions and combine features. Linear regression also predicts impossible "
-            "negative prices for some districts (left panel, below zero).",
+            "regions and combine features." + negative_en,
             f"El MAE en test del MLP es de ${mlp_mae:,.0f} frente a ${linear_mae:,.0f} de la "
             f"regresión lineal: un {100 * (1 - ratio):.0f}% menor. Por qué: un modelo lineal "
             "suma una contribución fija por variable, así que latitud y longitud solo pueden "
             "describir un precio que sube sin más en una dirección. El mapa real tiene zonas "
             "costeras caras (la bahía de San Francisco, Los Ángeles) y zonas de interior "
             "baratas, y el ingreso pesa distinto en cada una; las capas ocultas ReLU pueden "
-            "dividir el mapa en esas regiones y combinar variables. La regresión lineal "
-            "además predice precios negativos imposibles para algunos distritos (panel "
-            "izquierdo, por debajo de cero).")
+            "dividir el mapa en esas regiones y combinar variables." + negative_es)
     return {
         "mlp_test_mae_usd": mlp_mae,
         "linear_test_mae_usd": linear_mae,
@@ -163,5 +167,5 @@ def run(ctx, cfg: Config) -> dict:
         "best_epoch": best_epoch,
         "best_val_loss": best_val_loss,
         "epochs_trained": len(history),
-        "linear_negative_predictions": int((linear_pred < 0).sum()),
+        "linear_negative_predictions": negatives,
     }

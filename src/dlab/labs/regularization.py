@@ -1,7 +1,7 @@
 """regularization — force overfitting, then fight it with L2, dropout and early stopping.
 
 Course: Stage 2, session 8 (regularization and generalization in code). A wide MLP on only
-1,500 Fashion-MNIST images memorizes its training set. The same network, from the same
+1,000 Fashion-MNIST images memorizes its training set. The same network, from the same
 initial weights, is retrained with L2 (weight_decay), dropout, early stopping, and all three
 together. The variant with the best validation accuracy is chosen, compared with the
 baseline, and only then scored once on the test set.
@@ -16,10 +16,10 @@ from dlab.lab.config import positive
 
 @dataclass
 class Config:
-    train_subset: int = 1500   # few images + many parameters = guaranteed overfitting
+    train_subset: int = 1000   # few images + many parameters = guaranteed overfitting
     val_subset: int = 5000     # half of the validation split: enough to rank, twice as fast
     hidden: list = field(default_factory=lambda: [256, 256])
-    epochs: int = 60
+    epochs: int = 80
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-3
@@ -37,14 +37,14 @@ LAB = Lab(
     title_en="Overfitting on purpose, then L2, dropout and early stopping",
     title_es="Sobreajuste a propósito y después L2, dropout y parada temprana",
     source="Stage 2 · session 8",
-    dataset="fashion_mnist (seeded 1,500-image training subset, 5,000 validation images, "
+    dataset="fashion_mnist (seeded 1,000-image training subset, 5,000 validation images, "
             "official 10k test)",
-    summary_en="A wide MLP trained for a long time on 1,500 images learns them by heart: "
+    summary_en="A wide MLP trained for a long time on 1,000 images learns them by heart: "
                "near-perfect training accuracy, a large gap to validation. L2, dropout and "
                "early stopping are applied alone and together to the same network from the "
                "same start; the best one on validation shrinks the gap without losing "
                "validation accuracy, and is then scored once on the test set.",
-    summary_es="Un MLP ancho entrenado mucho tiempo con 1.500 imágenes se las aprende de "
+    summary_es="Un MLP ancho entrenado mucho tiempo con 1.000 imágenes se las aprende de "
                "memoria: exactitud de entrenamiento casi perfecta y una gran brecha con "
                "validación. L2, dropout y parada temprana se aplican por separado y juntos a la "
                "misma red desde el mismo punto de partida; la mejor en validación reduce la "
@@ -126,8 +126,8 @@ def run(ctx, cfg: Config) -> dict:
             "train_accuracy": train_acc, "val_accuracy": val_eval["accuracy"],
             "gap": train_acc - val_eval["accuracy"], "val_loss": val_eval["loss"],
             "epochs_run": len(history), "kept_epoch": kept_epoch,
-            "weight_norm": float(torch.sqrt(sum((m.weight ** 2).sum() for m in model
-                                                if isinstance(m, torch.nn.Linear)))),
+            "weight_norm": float(torch.cat([m.weight.detach().flatten() for m in model
+                                            if isinstance(m, torch.nn.Linear)]).norm()),
             "val_loss_curve": history["val_loss"], "val_acc_curve": history["val_accuracy"],
         }
         models[name] = trainer
@@ -152,7 +152,8 @@ def run(ctx, cfg: Config) -> dict:
 
     names = list(variants)
     fig, ax = plt.subplots(figsize=(11, 4.2))
-    grouped_bars(ax, [n.replace(" + ", "\n+ ").replace("early stop", "early\nstop") for n in names],
+    grouped_bars(ax, [n.replace(" + ", "\n+ ").replace("early stopping", "early\nstopping")
+                      for n in names],
                  {ctx.t("train", "entrenamiento"): [results[n]["train_accuracy"] for n in names],
                   ctx.t("validation", "validación"): [results[n]["val_accuracy"] for n in names]},
                  title=ctx.t(f"Accuracy per variant (chosen: {chosen})",

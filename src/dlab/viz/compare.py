@@ -53,6 +53,10 @@ def grouped_bars(ax, groups: Sequence[str], series: Mapping[str, Sequence[float]
                  fmt: str = "{:.3f}", logy: bool = False):
     """Bars for ``series[label][i]`` grouped by ``groups[i]``, each labelled with its value
     (a table is exact, but the eye compares lengths faster)."""
+    for label, values in series.items():
+        if len(values) != len(groups):  # matplotlib would silently broadcast a single value
+            raise ValueError(f"grouped_bars: series '{label}' has {len(values)} values for "
+                             f"{len(groups)} groups")
     n = len(series)
     width = 0.8 / max(n, 1)
     x = np.arange(len(groups))
@@ -67,9 +71,8 @@ def grouped_bars(ax, groups: Sequence[str], series: Mapping[str, Sequence[float]
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    if n > 1:  # below the axes: bars near the top would hide under an inner legend
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=n,
-                  frameon=False)
+    if n > 1:  # outside, to the right: bars reaching the top would hide under it
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 

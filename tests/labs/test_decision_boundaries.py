@@ -1,0 +1,33 @@
+"""decision-boundaries: quick mode runs end to end; full mode meets every criterion."""
+from pathlib import Path
+
+from PIL import Image
+
+METRICS = ["binary_test_accuracy", "spirals_test_accuracy", "spirals_first_epoch_val_accuracy",
+           "snapshots", "gifs_written"]
+FIGURES = {"circles_snapshots.png", "spirals_snapshots.png", "final_boundaries.png"}
+
+
+def figures(tmp_path: Path, lab: str, ext: str = "png") -> set[str]:
+    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.{ext}")}
+
+
+def test_quick(run_lab_in, tmp_path):
+    record = run_lab_in("decision-boundaries")
+    assert record["status"] in ("passed", "failed")
+    assert set(METRICS) <= set(record["metrics"])
+    assert figures(tmp_path, "decision-boundaries") == FIGURES
+    assert figures(tmp_path, "decision-boundaries", "gif") == {"circles_training.gif",
+                                                                "spirals_training.gif"}
+    assert record["metrics"]["gifs_written"] is True
+
+
+def test_full_passes(run_lab_in, tmp_path):
+    record = run_lab_in("decision-boundaries", quick=False)
+    assert record["status"] == "passed", record["criteria"]
+    gif = next(tmp_path.glob("decision-boundaries/*/figures/spirals_training.gif"))
+    with Image.open(gif) as im:  # one frame per snapshot
+        assert im.n_frames == record["metrics"]["snapshots"] == len(
+            record["config"]["spirals_snapshots"])
+    # The narration points to the animations (the report has no other way to show them).
+    assert any("spirals_training.gif" in item.get("text", "") for item in record["story"])

@@ -1,0 +1,34 @@
+"""generalization: quick mode runs end to end; full mode shows all four effects."""
+from pathlib import Path
+
+import pytest
+
+METRICS = ["sweep_best_is_interior", "underfit_val_loss_ratio", "overfit_train_accuracy",
+           "overfit_val_loss_ratio", "val_loss_min_epoch", "val_loss_end_over_min",
+           "val_min_before_end", "standardization_epoch_ratio", "raw_reached_target",
+           "plain_minority_recall", "minority_recall_gain", "macro_f1_gain", "weighting_chosen"]
+FIGURES = {"capacity_sweep.png", "three_fits.png", "overfitting_curve.png",
+           "standardization.png", "imbalance.png"}
+
+
+def figures(tmp_path: Path, lab: str) -> set[str]:
+    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
+
+
+def test_quick(run_lab_in, tmp_path):
+    record = run_lab_in("generalization")
+    assert record["status"] in ("passed", "failed")
+    assert set(METRICS) <= set(record["metrics"])
+    assert figures(tmp_path, "generalization") == FIGURES
+    assert record["metrics"]["weighting_chosen"] in ("sqrt", "balanced")
+
+
+@pytest.mark.slow  # eleven training runs: ~10 s on an idle laptop, more on a shared machine
+def test_full_passes(run_lab_in):
+    record = run_lab_in("generalization", quick=False)
+    assert record["status"] == "passed", record["criteria"]
+    m = record["metrics"]
+    # The over-fitting curve turns up early, far from the end of training.
+    assert m["val_loss_min_epoch"] < record["config"]["sweep_epochs"] / 2
+    # The straight line cannot fit its own training points; the largest model can.
+    assert m["underfit_train_accuracy"] < m["overfit_train_accuracy"]

@@ -1,0 +1,29 @@
+"""housing-regression: quick mode runs end to end; full mode beats linear regression."""
+from pathlib import Path
+
+import pytest
+
+METRICS = ["mlp_test_mae_usd", "linear_test_mae_usd", "mae_ratio", "mlp_test_rmse_usd",
+           "linear_test_rmse_usd", "best_epoch", "epochs_trained"]
+FIGURES = {"curves.png", "predicted_vs_true.png"}
+
+
+def figures(tmp_path: Path, lab: str) -> set[str]:
+    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
+
+
+def test_quick(run_lab_in, tmp_path, shared_data):
+    record = run_lab_in("housing-regression")
+    assert record["status"] in ("passed", "failed")
+    m = record["metrics"]
+    assert set(METRICS) <= set(m)
+    assert figures(tmp_path, "housing-regression") == FIGURES
+    # Errors are reported in dollars, not in the $100k training units.
+    assert 10_000 < m["linear_test_mae_usd"] < 100_000
+
+
+@pytest.mark.slow  # ~50 epochs on 12k rows: ~30 s on an idle laptop
+def test_full_passes(run_lab_in, shared_data):
+    record = run_lab_in("housing-regression", quick=False)
+    assert record["status"] == "passed", record["criteria"]
+    assert record["metrics"]["mlp_test_mae_usd"] < 45_000
