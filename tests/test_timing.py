@@ -91,3 +91,18 @@ def test_epoch_timer_and_time_pass():
 
     seconds = time_pass(SlowIterable(), repeats=2)
     assert 0.03 <= seconds < 0.2 and math.isfinite(seconds)
+
+
+def test_torch_threads_restores_the_previous_setting():
+    from dlab.engine.timing import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    try:
+        with torch_threads(1):
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert torch.get_num_threads() == before

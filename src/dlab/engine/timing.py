@@ -6,8 +6,11 @@ thousands of updates but also far more seconds); comparing them after the same n
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Callable, Iterable
+
+import torch
 
 from dlab.engine.callbacks import Callback
 
@@ -143,3 +146,19 @@ def time_pass(batches: Iterable, repeats: int = 5) -> float:
             pass
         best = min(best, time.perf_counter() - start)
     return best
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run a block with ``n`` intra-op torch threads, then restore the previous number.
+
+    For small models, one thread is often the fastest and always the steadiest: a matrix
+    product split across threads waits for the slowest of them, and on a busy machine (a
+    browser, other jobs) that thread may not get a core for a while, which turns timings into
+    noise."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -64,11 +64,11 @@ LAB = Lab(
                   "the custom Dataset",
                   "Cargar una época (batch 32): Batches ≥ 5× más rápido que el DataLoader sobre "
                   "el Dataset propio"),
-        Criterion("batches_vs_dataloader_training", ">", 1.0,
-                  "A whole training epoch (batch 32) is faster with Batches than with the "
-                  "DataLoader over the custom Dataset",
-                  "Una época de entrenamiento completa (batch 32) es más rápida con Batches que "
-                  "con el DataLoader sobre el Dataset propio"),
+        Criterion("batches_vs_dataloader_training", ">=", 1.2,
+                  "A whole training epoch (batch 32) is ≥ 1.2× faster with Batches than with "
+                  "the DataLoader over the custom Dataset",
+                  "Una época de entrenamiento completa (batch 32) es ≥ 1.2× más rápida con "
+                  "Batches que con el DataLoader sobre el Dataset propio"),
     ),
     config=Config,
     quick={"seconds": 0.3, "timing_repeats": 2},
@@ -85,7 +85,7 @@ def run(ctx, cfg: Config) -> dict:
     from dlab.data import Batches, load
     from dlab.data.custom import Standardize, TabularDataset
     from dlab.engine import Trainer, metrics
-    from dlab.engine.timing import EpochTimer, TimeBudget, time_pass
+    from dlab.engine.timing import EpochTimer, TimeBudget, time_pass, torch_threads
     from dlab.models import MLP
     from dlab.viz.compare import curves, grouped_bars
 
@@ -117,7 +117,9 @@ def run(ctx, cfg: Config) -> dict:
     X_val, y_val = norm(X[val_rows]), y[val_rows]
     n_train = len(train_set)
     shown = [0, 10, 20, 27, 36, 45]  # a corner pixel (always 0) and a few ink pixels
-    ctx.table(["pixel", "train mean", "train std", "val mean after", "val std after"],
+    ctx.table(ctx.t("pixel|train mean|train std|val mean after|val std after",
+                    "píxel|media entr.|desv. entr.|media val. después|desv. val. después")
+              .split("|"),
               [[p, float(norm.mean[p]), float(X[train_rows, p].std(unbiased=False)),
                 float(X_val[:, p].mean()), float(X_val[:, p].std(unbiased=False))]
                for p in shown],
@@ -165,8 +167,8 @@ def run(ctx, cfg: Config) -> dict:
             "sola clase.")
 
     # --- 4. Same model, same seconds, four batch sizes -----------------------------------------
-    results, models = [], {}
-    for size in cfg.batch_sizes:
+    def budget_run(size):
+        """A fresh model trained for cfg.seconds with one batch size; what it achieved."""
         batch = size or n_train  # 0 means "the whole training set"
         torch.manual_seed(ctx.seed)  # the same initial weights for every batch size
         model = MLP(X.shape[1], cfg.hidden, digits.num_classes)
@@ -179,21 +181,27 @@ def run(ctx, cfg: Config) -> dict:
                           **ctx.trainer_options())
         loader = DataLoader(train_set, batch_size=batch, shuffle=True,
                             generator=torch.Generator().manual_seed(ctx.seed))
-        trainer.fit(budget.wrap(loader), epochs=10**9)
+        trainer.fit(budget.wrap(loader), epochs=10**9)  # the budget stops it
         epochs = budget.updates / len(loader)
-        results.append({
-            "batch": batch, "label": str(size) if size else ctx.t(f"full ({batch})",
-                                                                  f"completo ({batch})"),
-            "per_epoch": len(loader), "expected": math.ceil(n_train / batch),
-            "passes": budget.full_passes, "updates": budget.updates, "epochs": epochs,
-            "epoch_seconds": budget.spent / epochs if epochs else math.inf,
-            "val_loss": budget.trace[-1][2], "trace": budget.trace, "seconds": budget.spent})
-        models[batch] = trainer
-    ctx.table(["batch", "updates/epoch", "s/epoch", "epochs", "updates", "val loss"],
+        return {"batch": batch, "trainer": trainer,
+                "label": str(size) if size else ctx.t(f"full ({batch})", f"completo ({batch})"),
+                "per_epoch": len(loader), "expected": math.ceil(n_train / batch),
+                "passes": budget.full_passes, "updates": budget.updates, "epochs": epochs,
+                "epoch_seconds": budget.spent / epochs if epochs else math.inf,
+                "val_loss": budget.trace[-1][2], "trace": budget.trace}
+
+    # Every timing in this lab runs on one thread: for a model this small, splitting each
+    # matrix product across threads costs more than it saves, and on a busy machine a thread
+    # waiting for a free core turns the comparison into noise.
+    with torch_threads(1):
+        results = [budget_run(size) for size in cfg.batch_sizes]
+    ctx.table(ctx.t("batch|updates/epoch|s/epoch|epochs|updates|val loss",
+                    "batch|actualiz./época|s/época|épocas|actualizaciones|pérdida val.")
+              .split("|"),
               [[r["label"], r["per_epoch"], r["epoch_seconds"], r["epochs"], r["updates"],
                 r["val_loss"]] for r in results],
-              f"The same MLP trained for {cfg.seconds:g} s with each batch size",
-              f"El mismo MLP entrenado {cfg.seconds:g} s con cada tamaño de batch")
+              f"The same MLP trained for {cfg.seconds:g} s with each batch size (one thread)",
+              f"El mismo MLP entrenado {cfg.seconds:g} s con cada tamaño de batch (un hilo)")
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     panels = (("updates", ctx.t("updates (optimizer steps)",
                                 "actualizaciones (pasos del optimizador)"),
@@ -251,20 +259,27 @@ def run(ctx, cfg: Config) -> dict:
                                                 shuffle=True),
         "Batches": Batches(X_train, y_train, batch_size=32, seed=ctx.seed),
     }
-    loading, training = {}, {}
-    for name, batches in pipelines.items():
-        loading[name] = time_pass(batches, cfg.timing_repeats)
+
+    def epoch_seconds(batches):
+        """(load only, load + train) seconds per epoch, each the best of several epochs."""
         torch.manual_seed(ctx.seed)
         model = MLP(X.shape[1], cfg.hidden, digits.num_classes)
         timer = EpochTimer()
         Trainer(model, torch.optim.Adam(model.parameters(), lr=cfg.lr), callbacks=[timer],
                 progress=False, doctor=False, **ctx.trainer_options()).fit(
             batches, epochs=cfg.timing_repeats, seed=ctx.seed)
-        training[name] = min(timer.seconds)
+        return time_pass(batches, cfg.timing_repeats), min(timer.seconds)
+
+    with torch_threads(1):
+        timings = {name: epoch_seconds(batches) for name, batches in pipelines.items()}
+    loading = {name: t[0] for name, t in timings.items()}
+    training = {name: t[1] for name, t in timings.items()}
     names = list(pipelines)
-    ctx.table(["pipeline", "load an epoch (ms)", "train an epoch (ms)"],
+    ctx.table(ctx.t("pipeline|load an epoch (ms)|train an epoch (ms)",
+                    "pipeline|cargar una época (ms)|entrenar una época (ms)").split("|"),
               [[n, 1000 * loading[n], 1000 * training[n]] for n in names],
-              "Batch 32, best of several epochs", "Batch 32, mejor de varias épocas")
+              "Batch 32, best of several epochs (one thread)",
+              "Batch 32, mejor de varias épocas (un hilo)")
     fig, ax = plt.subplots(figsize=(8, 3.8))
     grouped_bars(ax, names, {ctx.t("load only", "solo cargar"): [1000 * loading[n] for n in names],
                              ctx.t("load + train", "cargar + entrenar"):
@@ -297,7 +312,7 @@ def run(ctx, cfg: Config) -> dict:
 
     # --- 6. The test split, once: the winning run --------------------------------------------
     X_test, y_test = norm(digits.test[0]), digits.test[1]
-    test_acc = metrics.accuracy(models[best["batch"]].predict(X_test), y_test)
+    test_acc = metrics.accuracy(best["trainer"].predict(X_test), y_test)
     ctx.say(f"Test accuracy of the batch-{best['label']} model, normalized with the training "
             f"statistics: {test_acc:.3f}.",
             f"Exactitud en test del modelo con batch {best['label']}, normalizado con las "
@@ -317,7 +332,8 @@ def run(ctx, cfg: Config) -> dict:
         "test_accuracy_best": test_acc,
     }
     if 1 in by_batch and 256 in by_batch:
-        out["epoch_time_ratio_b1_b256"] = by_batch[1]["epoch_seconds"] / by_batch[256]["epoch_seconds"]
+        out["epoch_time_ratio_b1_b256"] = (by_batch[1]["epoch_seconds"]
+                                           / by_batch[256]["epoch_seconds"])
     for r in results:
         key = "full" if r["batch"] == n_train else str(r["batch"])
         out[f"val_loss_batch_{key}"] = r["val_loss"]

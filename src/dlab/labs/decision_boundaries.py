@@ -96,7 +96,7 @@ def run(ctx, cfg: Config) -> dict:
         return ctx.t(f"epoch {snapshot['epoch']} · val acc {acc:.2f}",
                      f"época {snapshot['epoch']} · exactitud val {acc:.2f}")
 
-    def train(data, model, loss, name, snapshot_at):
+    def train(data, model, loss, name, shown, snapshot_at):
         """Fit ``model`` while photographing its boundary; draw the frames and the GIF."""
         X_train, y_train = data.train
         snaps = BoundarySnapshots(X_train.numpy(), snapshot_at)
@@ -110,9 +110,9 @@ def run(ctx, cfg: Config) -> dict:
                               batch_size=cfg.batch_size, seed=ctx.seed)
         fig = snapshot_grid(snaps, X_train.numpy(), y_train.numpy(), frame_title)
         ctx.figure(f"{name}_snapshots", fig,
-                   f"{name}: the predicted class over the plane at {len(snaps.snapshots)} "
+                   f"{shown}: the predicted class over the plane at {len(snaps.snapshots)} "
                    "moments of training (pale = the model hesitates; black line = boundary).",
-                   f"{name}: la clase predicha sobre el plano en {len(snaps.snapshots)} "
+                   f"{shown}: la clase predicha sobre el plano en {len(snaps.snapshots)} "
                    "momentos del entrenamiento (pálido = el modelo duda; línea negra = frontera).")
         gif = save_gif(ctx.out / "figures" / f"{name}_training.gif", snaps, X_train.numpy(),
                        y_train.numpy(), frame_title)
@@ -139,6 +139,7 @@ def run(ctx, cfg: Config) -> dict:
     binary_model = MLP(2, cfg.hidden, 1)
     binary, binary_history, binary_snaps, binary_gif = train(circles, binary_model,
                                                               binary_loss, "circles",
+                                                              ctx.t("Circles", "Círculos"),
                                                               cfg.circles_snapshots)
 
     # --- 2. Multiclass: one logit per class, softmax, cross-entropy ---------------------------
@@ -158,6 +159,7 @@ def run(ctx, cfg: Config) -> dict:
     spiral_model = MLP(2, cfg.hidden, spirals.num_classes)
     multi, multi_history, multi_snaps, multi_gif = train(spirals, spiral_model,
                                                          "cross_entropy", "spirals",
+                                                         ctx.t("Spirals", "Espirales"),
                                                          cfg.spirals_snapshots)
     ctx.say(f"Animations: `figures/{binary_gif.name}` and `figures/{multi_gif.name}` in the run "
             "folder (open them in a browser or an image viewer).",

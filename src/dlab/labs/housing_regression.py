@@ -117,7 +117,8 @@ def run(ctx, cfg: Config) -> dict:
     linear_rmse = float(np.sqrt(((linear_pred - y_true) ** 2).mean()))
     ratio = mlp_mae / linear_mae
 
-    ctx.table(["model", "test MAE ($)", "test RMSE ($)"],
+    ctx.table(ctx.t("model|test MAE ($)|test RMSE ($)",
+                    "modelo|MAE en test ($)|RMSE en test ($)").split("|"),
               [["LinearRegression", f"{linear_mae:,.0f}", f"{linear_rmse:,.0f}"],
                [f"MLP {cfg.hidden}", f"{mlp_mae:,.0f}", f"{mlp_rmse:,.0f}"]],
               "Test error in dollars", "Error en test en dólares")

@@ -70,7 +70,8 @@ LAB = Lab(
                   "Inicialización diminuta N(0, 0.001²): pérdida final ≥ 1.5 × la de He"),
         Criterion("default_to_he_loss_ratio", ">", 1.0,
                   "He init ends with a lower train loss than PyTorch's default init",
-                  "La inicialización de He termina con menor pérdida que la de PyTorch por defecto"),
+                  "La inicialización de He termina con menor pérdida que la de PyTorch por "
+                  "defecto"),
     ),
     config=Config,
     quick={"train_subset": 1000, "epochs": 2, "init_epochs": 2},
@@ -161,8 +162,10 @@ def run(ctx, cfg: Config) -> dict:
                "is where plain SGD ends after all its epochs.",
                "Mismo modelo, mismo punto de partida, mismos lotes; solo cambia el optimizador. "
                "La línea discontinua es donde termina SGD puro tras todas sus épocas.")
-    ctx.table(["optimizer", "lr", "final loss", "epochs to SGD's final", "speed-up"],
-              [[labels[n], lrs[n], losses[n][-1], reach[n] if reach[n] else "never",
+    ctx.table(ctx.t("optimizer|lr|final loss|epochs to SGD's final|speed-up",
+                    "optimizador|lr|pérdida final|épocas hasta la final de SGD|aceleración"
+                    ).split("|"),
+              [[labels[n], lrs[n], losses[n][-1], reach[n] if reach[n] else ctx.t("never", "nunca"),
                 f"{speedup[n]:.1f}×" if speedup[n] else "—"] for n in OPTIMIZERS],
               "Optimizers (train loss, mean over each epoch's batches)",
               "Optimizadores (pérdida de entrenamiento, media de los lotes de cada época)")
@@ -226,7 +229,9 @@ def run(ctx, cfg: Config) -> dict:
                "does to training.",
                "Izquierda: cuánta señal sobrevive a cada capa antes de entrenar. Derecha: qué "
                "efecto tiene en el entrenamiento.")
-    ctx.table(["init", "std after layer 1", f"std after layer {depth}", "final loss"],
+    ctx.table(ctx.t(f"init|std after layer 1|std after layer {depth}|final loss",
+                    f"inicialización|std tras la capa 1|std tras la capa {depth}|pérdida final"
+                    ).split("|"),
               [[init_labels[s], stds[s][0], stds[s][-1], init_losses[s][-1]] for s in INITS],
               "Initialization (deep MLP, SGD + momentum)",
               "Inicialización (MLP profundo, SGD + momentum)")

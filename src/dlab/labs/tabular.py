@@ -141,14 +141,17 @@ def run(ctx, cfg: Config) -> dict:
             f"{ds}_sklearn_mlp_fit_seconds": fit_seconds["MLPClassifier"],
         })
 
-    ctx.table(["dataset", "model", "test accuracy", "test errors", "fit seconds"], rows,
+    ctx.table(ctx.t("dataset|model|test accuracy|test errors|fit seconds",
+                    "conjunto|modelo|exactitud en test|errores en test|segundos de ajuste"
+                    ).split("|"), rows,
               "Same split, same test samples", "Misma partición, mismas muestras de test")
 
     fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(12, 4.2))
     lowest = min(min(v) for v in accuracy.values())
     grouped_bars(ax_acc, list(DATASETS), accuracy,
                  title=ctx.t("Test accuracy", "Exactitud en test"),
-                 ylabel=ctx.t("accuracy", "exactitud"), ylim=(min(lowest - 0.1, 0.8), 1.04))
+                 ylabel=ctx.t("accuracy", "exactitud"), ylim=(min(lowest - 0.1, 0.8), 1.04),
+                 legend=False)  # one legend for both panels, on the right
     grouped_bars(ax_time, list(DATASETS), seconds, fmt="{:.2g}s", logy=True,
                  title=ctx.t("Fit time (log scale)", "Tiempo de entrenamiento (escala log)"),
                  ylabel=ctx.t("seconds", "segundos"))

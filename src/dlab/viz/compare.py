@@ -50,7 +50,7 @@ def curves(ax, series: Mapping[str, Sequence[float] | tuple], title: str = "",
 
 def grouped_bars(ax, groups: Sequence[str], series: Mapping[str, Sequence[float]],
                  title: str = "", ylabel: str = "", ylim: tuple[float, float] | None = None,
-                 fmt: str = "{:.3f}", logy: bool = False):
+                 fmt: str = "{:.3f}", logy: bool = False, legend: bool = True):
     """Bars for ``series[label][i]`` grouped by ``groups[i]``, each labelled with its value
     (a table is exact, but the eye compares lengths faster)."""
     for label, values in series.items():
@@ -71,7 +71,7 @@ def grouped_bars(ax, groups: Sequence[str], series: Mapping[str, Sequence[float]
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    if n > 1:  # outside, to the right: bars reaching the top would hide under it
+    if legend and n > 1:  # outside, to the right: bars reaching the top would hide under it
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
