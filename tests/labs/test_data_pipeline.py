@@ -5,7 +5,7 @@ from pathlib import Path
 METRICS = ["updates_per_epoch_exact", "epoch_time_ratio_b1_b256", "middle_batch_wins",
            "best_batch_size", "batches_vs_dataloader_loading", "batches_vs_dataloader_training",
            "val_loss_batch_1", "val_loss_batch_32", "val_loss_batch_256", "val_loss_batch_full",
-           "test_accuracy_best"]
+           "val_loss_avg_batch_1", "val_loss_avg_batch_32", "test_accuracy_best"]
 FIGURES = {"normalization_statistics.png", "batch_size_tradeoff.png", "loader_timing.png"}
 
 

@@ -21,7 +21,7 @@ class Config:
     lr: float = 1e-3
     batch_sizes: list = field(default_factory=lambda: [1, 32, 256, 0])  # 0 = full batch
     seconds: float = 3.0  # wall-clock training budget per batch size
-    timing_repeats: int = 5
+    timing_repeats: int = 8
 
     def check(self):
         positive(val_fraction=self.val_fraction, lr=self.lr, seconds=self.seconds,
@@ -56,9 +56,10 @@ LAB = Lab(
                   "An epoch with batch 1 takes ≥ 5× as long as with batch 256",
                   "Una época con batch 1 tarda ≥ 5× lo que tarda con batch 256"),
         Criterion("middle_batch_wins", "is", True,
-                  "At equal wall time the lowest validation loss comes from batch 32 or 256",
-                  "A igual tiempo de reloj la menor pérdida de validación es la de batch 32 "
-                  "o 256"),
+                  "Same seconds for all: batch 32 or 256 has the lowest validation loss on "
+                  "average over the budget (it gets low first)",
+                  "Mismos segundos para todos: batch 32 o 256 tiene la menor pérdida de "
+                  "validación en promedio sobre el presupuesto (es el primero en bajar)"),
         Criterion("batches_vs_dataloader_loading", ">=", 5.0,
                   "Loading an epoch (batch 32): Batches ≥ 5× faster than the DataLoader over "
                   "the custom Dataset",
@@ -167,6 +168,15 @@ def run(ctx, cfg: Config) -> dict:
             "sola clase.")
 
     # --- 4. Same model, same seconds, four batch sizes -----------------------------------------
+    def time_average(trace):
+        """Mean validation loss over the budget (area under loss-vs-seconds, by trapezoids,
+        divided by the seconds): it rewards getting low early, which the final value alone
+        cannot show when every run ends near the same floor."""
+        seconds, _, losses = zip(*trace)
+        area = sum((t1 - t0) * (l0 + l1) / 2 for t0, t1, l0, l1 in
+                   zip(seconds, seconds[1:], losses, losses[1:]))
+        return area / seconds[-1]
+
     def budget_run(size):
         """A fresh model trained for cfg.seconds with one batch size; what it achieved."""
         batch = size or n_train  # 0 means "the whole training set"
@@ -188,18 +198,20 @@ def run(ctx, cfg: Config) -> dict:
                 "per_epoch": len(loader), "expected": math.ceil(n_train / batch),
                 "passes": budget.full_passes, "updates": budget.updates, "epochs": epochs,
                 "epoch_seconds": budget.spent / epochs if epochs else math.inf,
-                "val_loss": budget.trace[-1][2], "trace": budget.trace}
+                "val_loss": budget.trace[-1][2], "trace": budget.trace,
+                "val_loss_avg": time_average(budget.trace)}
 
     # Every timing in this lab runs on one thread: for a model this small, splitting each
     # matrix product across threads costs more than it saves, and on a busy machine a thread
     # waiting for a free core turns the comparison into noise.
     with torch_threads(1):
         results = [budget_run(size) for size in cfg.batch_sizes]
-    ctx.table(ctx.t("batch|updates/epoch|s/epoch|epochs|updates|val loss",
-                    "batch|actualiz./época|s/época|épocas|actualizaciones|pérdida val.")
-              .split("|"),
+    ctx.table(ctx.t("batch|updates/epoch|s/epoch|epochs|updates|val loss (end)|"
+                    "val loss (average)",
+                    "batch|actualiz./época|s/época|épocas|actualizaciones|pérdida val. (final)|"
+                    "pérdida val. (promedio)").split("|"),
               [[r["label"], r["per_epoch"], r["epoch_seconds"], r["epochs"], r["updates"],
-                r["val_loss"]] for r in results],
+                r["val_loss"], r["val_loss_avg"]] for r in results],
               f"The same MLP trained for {cfg.seconds:g} s with each batch size (one thread)",
               f"El mismo MLP entrenado {cfg.seconds:g} s con cada tamaño de batch (un hilo)")
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
@@ -227,17 +239,18 @@ def run(ctx, cfg: Config) -> dict:
                "seconds.",
                "Pérdida de validación de las cuatro ejecuciones frente a tres relojes: "
                "actualizaciones, épocas y segundos.")
-    best = min(results, key=lambda r: r["val_loss"])
+    best = min(results, key=lambda r: r["val_loss_avg"])
     ctx.say("The trade-off. An update costs a fixed overhead (Python, kernel launches, the "
             "optimizer step) plus work proportional to the batch. With batch 1 the overhead "
             "dominates: an epoch is thousands of updates and the slowest by far, and each "
             "gradient, from one sample, is noisy. With the full batch each gradient is exact but "
             "an epoch is a single update, so progress per second is slow too. In between, a "
             "batch of tens to hundreds of samples amortizes the overhead while still taking many "
-            f"steps per epoch. Here batch {best['label']} reached the lowest validation loss "
-            f"after {cfg.seconds:g} s. The exact winner depends on the machine and on the "
-            "learning rate (kept at the same value for all four here); the shape of the "
-            "trade-off does not.",
+            f"steps per epoch. Here batch {best['label']} had the lowest validation loss on "
+            f"average over the {cfg.seconds:g} s: it got low first. Given more time the others "
+            "catch up (compare the final losses in the table): the batch size mostly decides "
+            "how fast you get there. The exact winner depends on the machine and on the "
+            "learning rate (the same for all four here); the shape of the trade-off does not.",
             "El compromiso. Cada actualización cuesta un gasto fijo (Python, lanzar operaciones, "
             "el paso del optimizador) más un trabajo proporcional al batch. Con batch 1 domina "
             "el gasto fijo: una época son miles de actualizaciones, la más lenta con diferencia, "
@@ -245,9 +258,11 @@ def run(ctx, cfg: Config) -> dict:
             "gradiente es exacto pero una época es una sola actualización, así que el avance "
             "por segundo también es lento. En medio, un batch de decenas a cientos de muestras "
             "reparte el gasto fijo y aún da muchos pasos por época. Aquí el batch "
-            f"{best['label']} logró la menor pérdida de validación tras {cfg.seconds:g} s. El "
-            "ganador exacto depende de la máquina y de la tasa de aprendizaje (la misma para los "
-            "cuatro); la forma del compromiso no.")
+            f"{best['label']} tuvo la menor pérdida de validación en promedio durante los "
+            f"{cfg.seconds:g} s: fue el primero en bajar. Con más tiempo los demás lo alcanzan "
+            "(compara las pérdidas finales en la tabla): el tamaño de batch decide sobre todo "
+            "lo rápido que se llega. El ganador exacto depende de la máquina y de la tasa de "
+            "aprendizaje (la misma para los cuatro); la forma del compromiso no.")
 
     # --- 5. DataLoader vs dlab's in-memory Batches, batch 32 ------------------------------------
     # Three ways to serve the same normalized rows: per sample through our Dataset (transform
@@ -259,21 +274,24 @@ def run(ctx, cfg: Config) -> dict:
                                                 shuffle=True),
         "Batches": Batches(X_train, y_train, batch_size=32, seed=ctx.seed),
     }
-
-    def epoch_seconds(batches):
-        """(load only, load + train) seconds per epoch, each the best of several epochs."""
+    trainers, timers = {}, {}
+    for name in pipelines:
         torch.manual_seed(ctx.seed)
         model = MLP(X.shape[1], cfg.hidden, digits.num_classes)
-        timer = EpochTimer()
-        Trainer(model, torch.optim.Adam(model.parameters(), lr=cfg.lr), callbacks=[timer],
-                progress=False, doctor=False, **ctx.trainer_options()).fit(
-            batches, epochs=cfg.timing_repeats, seed=ctx.seed)
-        return time_pass(batches, cfg.timing_repeats), min(timer.seconds)
-
+        timers[name] = EpochTimer()
+        trainers[name] = Trainer(model, torch.optim.Adam(model.parameters(), lr=cfg.lr),
+                                 callbacks=[timers[name]], progress=False, doctor=False,
+                                 **ctx.trainer_options())
+    loading = dict.fromkeys(pipelines, math.inf)
+    training = dict.fromkeys(pipelines, math.inf)
     with torch_threads(1):
-        timings = {name: epoch_seconds(batches) for name, batches in pipelines.items()}
-    loading = {name: t[0] for name, t in timings.items()}
-    training = {name: t[1] for name, t in timings.items()}
+        # Round robin, best of several epochs: a moment when the machine is busy slows
+        # whichever pipeline is running, so each one gets many chances at a quiet moment.
+        for _ in range(cfg.timing_repeats):
+            for name, batches in pipelines.items():
+                loading[name] = min(loading[name], time_pass(batches, repeats=1))
+                trainers[name].fit(batches, epochs=1, seed=ctx.seed)
+                training[name] = min(training[name], timers[name].seconds[-1])
     names = list(pipelines)
     ctx.table(ctx.t("pipeline|load an epoch (ms)|train an epoch (ms)",
                     "pipeline|cargar una época (ms)|entrenar una época (ms)").split("|"),
@@ -337,6 +355,7 @@ def run(ctx, cfg: Config) -> dict:
     for r in results:
         key = "full" if r["batch"] == n_train else str(r["batch"])
         out[f"val_loss_batch_{key}"] = r["val_loss"]
+        out[f"val_loss_avg_batch_{key}"] = r["val_loss_avg"]
         out[f"epoch_seconds_batch_{key}"] = r["epoch_seconds"]
         out[f"updates_batch_{key}"] = r["updates"]
     return out

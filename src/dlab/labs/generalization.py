@@ -372,7 +372,8 @@ def run(ctx, cfg: Config) -> dict:
     for ax, name in zip(axes, variants):
         s = scores[name]
         confusion_panel(ax, s["cm"], imb.classes,
-                        f"{titles[name]}\nacc {s['accuracy']:.3f} · macro-F1 {s['macro_f1']:.3f}",
+                        f"{titles[name]}\n{ctx.t('acc', 'exactitud')} {s['accuracy']:.3f} · "
+                        f"macro-F1 {s['macro_f1']:.3f}",
                         xlabel=ctx.t("predicted", "predicha"), ylabel=ctx.t("true", "real"))
     fig.tight_layout()
     ctx.figure("imbalance", fig,

@@ -40,7 +40,7 @@ LAB = Lab(
                "the same split, and cuts its error by about a quarter.",
     summary_es="Predecir el valor mediano de la vivienda de un distrito de California a partir "
                "de 13 variables. Una salida lineal y la pérdida MSE convierten al MLP en un "
-               "regresor; entrenado con precios en unidades de 100.000 $, se evalúa en dólares "
+               "regresor; entrenado con precios en unidades de 100,000 $, se evalúa en dólares "
                "(MAE) frente a una regresión lineal con la misma partición, y reduce su error "
                "en torno a una cuarta parte.",
     criteria=(
@@ -136,7 +136,7 @@ def run(ctx, cfg: Config) -> dict:
                "The column at the right edge is the census cap at $500,001.",
                "Distritos de test: cada punto es un distrito y la línea discontinua la "
                "predicción perfecta. La columna del borde derecho es el tope del censo en "
-               "500.001 $.")
+               "500,001 $.")
 
     negatives = int((linear_pred < 0).sum())
     negative_en = (f" Linear regression even predicts a negative price for {negatives} test "

@@ -134,7 +134,9 @@ def run(ctx, cfg: Config) -> dict:
         model.load_state_dict(start)
         losses[name], recorders[name] = train_once(model, make[name](model.parameters()),
                                                    cfg.epochs)
-        ctx.console.print(f"{labels[name]:>20}: final train loss {losses[name][-1]:.4f}")
+        ctx.console.print(f"{labels[name]:>20}: " + ctx.t("final train loss",
+                                                         "pérdida final de entrenamiento")
+                          + f" {losses[name][-1]:.4f}")
 
     # The yardstick: the loss plain SGD ends with. How many epochs does each method need for it?
     target = losses["sgd"][-1]
@@ -207,8 +209,9 @@ def run(ctx, cfg: Config) -> dict:
         optimizer = torch.optim.SGD(model.parameters(), lr=cfg.init_lr, momentum=cfg.momentum)
         init_losses[scheme], init_recorders[scheme] = train_once(model, optimizer,
                                                                  cfg.init_epochs)
-        ctx.console.print(f"{init_labels[scheme]:>20}: final train loss "
-                          f"{init_losses[scheme][-1]:.4f}")
+        ctx.console.print(f"{init_labels[scheme]:>20}: " + ctx.t("final train loss",
+                                                                "pérdida final de entrenamiento")
+                          + f" {init_losses[scheme][-1]:.4f}")
 
     chance = math.log(10)  # cross-entropy of a uniform guess over 10 classes
     fig, (ax_std, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.2))

@@ -44,7 +44,7 @@ LAB = Lab(
                "early stopping are applied alone and together to the same network from the "
                "same start; the best one on validation shrinks the gap without losing "
                "validation accuracy, and is then scored once on the test set.",
-    summary_es="Un MLP ancho entrenado mucho tiempo con 1.000 imágenes se las aprende de "
+    summary_es="Un MLP ancho entrenado mucho tiempo con 1,000 imágenes se las aprende de "
                "memoria: exactitud de entrenamiento casi perfecta y una gran brecha con "
                "validación. L2, dropout y parada temprana se aplican por separado y juntos a la "
                "misma red desde el mismo punto de partida; la mejor en validación reduce la "
@@ -89,11 +89,12 @@ def run(ctx, cfg: Config) -> dict:
     ctx.say(f"Overfitting on purpose: {len(train[1]):,} training images for an MLP {cfg.hidden} "
             f"with {n_params:,} parameters (~{n_params // len(train[1])} per image), Adam "
             f"lr={cfg.lr}, up to {cfg.epochs} epochs. {len(val[1]):,} validation images choose "
-            "the winner; the 10,000 test images are used once, at the very end.",
+            f"the winner; the {len(data.test[1]):,} test images are used once, at the very end.",
             f"Sobreajuste a propósito: {len(train[1]):,} imágenes de entrenamiento para un MLP "
             f"{cfg.hidden} con {n_params:,} parámetros (~{n_params // len(train[1])} por "
             f"imagen), Adam lr={cfg.lr}, hasta {cfg.epochs} épocas. {len(val[1]):,} imágenes "
-            "de validación eligen al ganador; las 10.000 de test se usan una sola vez, al final.")
+            f"de validación eligen al ganador; las {len(data.test[1]):,} de test se usan una "
+            "sola vez, al final.")
 
     # (L2 weight_decay, dropout probability, early stopping) per variant.
     variants = {
@@ -103,6 +104,10 @@ def run(ctx, cfg: Config) -> dict:
         "early stopping": (0.0, 0.0, True),
         "L2 + dropout + early stop": (cfg.weight_decay, cfg.dropout, True),
     }
+    shown = {"baseline": ctx.t("baseline", "modelo base"), "L2": "L2", "dropout": "dropout",
+             "early stopping": ctx.t("early stopping", "parada temprana"),
+             "L2 + dropout + early stop": ctx.t("L2 + dropout + early stop",
+                                                "L2 + dropout + parada temprana")}
     results, models = {}, {}
     for name, (weight_decay, dropout, early_stop) in variants.items():
         # Same seed before every build: Dropout has no weights, so all variants start from
@@ -134,9 +139,11 @@ def run(ctx, cfg: Config) -> dict:
         }
         models[name] = trainer
         r = results[name]
-        ctx.console.print(f"{name:>26}: train {r['train_accuracy']:.3f}  val "
-                          f"{r['val_accuracy']:.3f}  gap {r['gap']:.3f}  "
-                          f"({r['epochs_run']} epochs)")
+        ctx.console.print(f"{shown[name]:>30}: " + ctx.t(
+            f"train {r['train_accuracy']:.3f}  val {r['val_accuracy']:.3f}  gap {r['gap']:.3f}  "
+            f"({r['epochs_run']} epochs)",
+            f"entren. {r['train_accuracy']:.3f}  val. {r['val_accuracy']:.3f}  brecha "
+            f"{r['gap']:.3f}  ({r['epochs_run']} épocas)"))
 
     # Model selection on validation only; the baseline is the reference, not a candidate.
     base = results["baseline"]
@@ -147,7 +154,7 @@ def run(ctx, cfg: Config) -> dict:
     ctx.table(ctx.t("variant|epochs (kept)|train acc|val acc|gap|val loss|‖W‖",
                     "variante|épocas (guardada)|exact. entren.|exact. val.|brecha|pérdida val.|‖W‖"
                     ).split("|"),
-              [[("★ " if n == chosen else "") + n, f"{r['epochs_run']} ({r['kept_epoch']})",
+              [[("★ " if n == chosen else "") + shown[n], f"{r['epochs_run']} ({r['kept_epoch']})",
                 r["train_accuracy"], r["val_accuracy"], r["gap"], r["val_loss"],
                 r["weight_norm"]] for n, r in results.items()],
               "Train vs validation (★ = best validation accuracy among the regularized)",
@@ -156,12 +163,12 @@ def run(ctx, cfg: Config) -> dict:
 
     names = list(variants)
     fig, ax = plt.subplots(figsize=(11, 4.2))
-    grouped_bars(ax, [n.replace(" + ", "\n+ ").replace("early stopping", "early\nstopping")
-                      for n in names],
+    grouped_bars(ax, [shown[n].replace(" + ", "\n+ ").replace(" stopping", "\nstopping")
+                      .replace(" temprana", "\ntemprana") for n in names],
                  {ctx.t("train", "entrenamiento"): [results[n]["train_accuracy"] for n in names],
                   ctx.t("validation", "validación"): [results[n]["val_accuracy"] for n in names]},
-                 title=ctx.t(f"Accuracy per variant (chosen: {chosen})",
-                             f"Exactitud por variante (elegida: {chosen})"),
+                 title=ctx.t(f"Accuracy per variant (chosen: {shown[chosen]})",
+                             f"Exactitud por variante (elegida: {shown[chosen]})"),
                  ylabel=ctx.t("accuracy", "exactitud"),
                  ylim=(min(r["val_accuracy"] for r in results.values()) - 0.08, 1.03))
     fig.tight_layout()
@@ -170,10 +177,10 @@ def run(ctx, cfg: Config) -> dict:
                "La distancia entre las dos barras de una variante es su brecha de generalización.")
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
-    curves(ax_loss, {n: results[n]["val_loss_curve"] for n in names},
+    curves(ax_loss, {shown[n]: results[n]["val_loss_curve"] for n in names},
            title=ctx.t("Validation loss", "Pérdida de validación"),
            xlabel=ctx.t("epoch", "época"), ylabel="cross-entropy")
-    curves(ax_acc, {n: results[n]["val_acc_curve"] for n in names},
+    curves(ax_acc, {shown[n]: results[n]["val_acc_curve"] for n in names},
            title=ctx.t("Validation accuracy", "Exactitud de validación"),
            xlabel=ctx.t("epoch", "época"), ylabel=ctx.t("accuracy", "exactitud"))
     fig.tight_layout()
@@ -211,10 +218,11 @@ def run(ctx, cfg: Config) -> dict:
 
     # The test split, once, for the chosen model only.
     test_acc = models[chosen].evaluate(data.test)["accuracy"]
-    ctx.say(f"Chosen on validation: **{chosen}** — validation accuracy {best['val_accuracy']:.3f} "
-            f"vs {base['val_accuracy']:.3f} for the baseline, gap {best['gap']:.3f} vs "
-            f"{base['gap']:.3f}. Its test accuracy, measured once: **{test_acc:.3f}**.",
-            f"Elegido en validación: **{chosen}** — exactitud de validación "
+    ctx.say(f"Chosen on validation: **{shown[chosen]}** — validation accuracy "
+            f"{best['val_accuracy']:.3f} vs {base['val_accuracy']:.3f} for the baseline, gap "
+            f"{best['gap']:.3f} vs {base['gap']:.3f}. Its test accuracy, measured once: "
+            f"**{test_acc:.3f}**.",
+            f"Elegido en validación: **{shown[chosen]}** — exactitud de validación "
             f"{best['val_accuracy']:.3f} frente a {base['val_accuracy']:.3f} del modelo base, "
             f"brecha {best['gap']:.3f} frente a {base['gap']:.3f}. Su exactitud en test, medida "
             f"una sola vez: **{test_acc:.3f}**.")
