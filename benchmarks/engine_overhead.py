@@ -92,7 +92,13 @@ def dlab_trainer(X, y, fused=False):
 
 
 def lightning_fit(X, y):
+    import logging
+    import warnings
+
     import lightning as L
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)  # no banner per fit
+    warnings.filterwarnings("ignore", module="lightning")
 
     class Module(L.LightningModule):
         def __init__(self):
