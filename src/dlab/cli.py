@@ -61,8 +61,7 @@ def _list(args) -> int:
     out = Path(args.out)
     for lab_id, module in catalog.lab_modules().items():
         lab = module.LAB
-        criteria = "\n".join(f"{c.text(args.lang)} ({c.metric} {c.expected()})"
-                             for c in lab.criteria)
+        criteria = "\n".join(f"• {c.text(args.lang)}" for c in lab.criteria)
         last = catalog.last_result(out, lab_id)
         if last is None:
             shown = "—"
