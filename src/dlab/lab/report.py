@@ -17,11 +17,13 @@ LABELS = {
     "en": {"criterion": "Criterion", "value": "Measured", "expected": "Expected",
            "result": "Result", "source": "Course source", "config": "Configuration",
            "metrics": "Metrics", "env": "Environment", "criteria": "Acceptance criteria",
-           "evidence": "Evidence", "error": "The run stopped with an error"},
+           "evidence": "Evidence", "error": "The run stopped with an error",
+           "quick": "quick mode", "full": "full mode"},
     "es": {"criterion": "Criterio", "value": "Medido", "expected": "Esperado",
            "result": "Resultado", "source": "Fuente del curso", "config": "Configuración",
            "metrics": "Métricas", "env": "Entorno", "criteria": "Criterios de aceptación",
-           "evidence": "Evidencia", "error": "La ejecución terminó con un error"},
+           "evidence": "Evidencia", "error": "La ejecución terminó con un error",
+           "quick": "modo rápido", "full": "modo completo"},
 }
 
 
@@ -76,7 +78,7 @@ def to_markdown(record: dict) -> str:
     out = [f"# {record['lab']} — {record['title']}", "",
            f"**{L['source']}:** {record['source']}  ", f"**{record['status'].upper()}** · "
            f"{record['seconds']:.1f} s · seed {record['seed']} · "
-           f"{'quick' if record['quick'] else 'full'} mode", "", record["summary"], "",
+           f"{L['quick'] if record['quick'] else L['full']}", "", record["summary"], "",
            f"## {L['criteria']}", "",
            f"| {L['criterion']} | {L['value']} | {L['expected']} | {L['result']} |",
            "|---|---|---|---|"]
@@ -112,7 +114,7 @@ def to_html(record: dict, run_dir: Path) -> str:
              f"<p><b>{L['source']}:</b> {e(record['source'])}<br>"
              f"<b class='{record['status']}'>{record['status'].upper()}</b> · "
              f"{record['seconds']:.1f} s · seed {record['seed']} · "
-             f"{'quick' if record['quick'] else 'full'} mode</p>",
+             f"{L['quick'] if record['quick'] else L['full']}</p>",
              f"<p>{e(record['summary'])}</p>", f"<h2>{L['criteria']}</h2><table>",
              "<tr>" + "".join(f"<th>{L[c]}</th>" for c in
                               ("criterion", "value", "expected", "result")) + "</tr>"]

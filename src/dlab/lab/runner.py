@@ -108,7 +108,8 @@ def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "a
     started = time.perf_counter()
     try:  # from here on, whatever stops the run (even a signal) is recorded
         console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
-        console.print(f"[dim]{lab.source} · {'quick' if quick else 'full'} mode · seed {seed} · "
+        mode = ctx.t("quick mode", "modo rápido") if quick else ctx.t("full mode", "modo completo")
+        console.print(f"[dim]{lab.source} · {mode} · seed {seed} · "
                       f"{torch_device} · {run_dir}[/dim]")
         seed_everything(seed)
         metrics = module.run(ctx, cfg)
