@@ -317,6 +317,17 @@ def test_csv_logger_one_row_per_epoch(tmp_path):
     assert [float(r["val_loss"]) for r in parsed] == pytest.approx(history["val_loss"])
 
 
+def test_csv_logger_resume_drops_rows_written_after_the_saved_state(tmp_path):
+    path, state = tmp_path / "train.csv", tmp_path / "state.pt"
+    make_trainer(mlp(), [CSVLogger(path)]).fit(data(), data(), epochs=3, state_path=state)
+    # A crash after epoch 4 was logged but before its state was saved: epoch 4 runs again.
+    with path.open("a") as f:
+        f.write("4,0.5,0.5,0.05\n")
+    make_trainer(mlp(), [CSVLogger(path)]).fit(data(), data(), epochs=5, resume=state)
+    parsed = list(csv.DictReader(path.open(newline="")))
+    assert [int(r["epoch"]) for r in parsed] == [1, 2, 3, 4, 5]
+
+
 def test_tensorboard_logger_writes_events(tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

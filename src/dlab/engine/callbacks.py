@@ -22,6 +22,7 @@ import torch
 
 from dlab.engine.checkpoint import save_weights
 from dlab.errors import ConfigError
+from dlab.io import write_text
 
 
 class Callback:
@@ -170,10 +171,14 @@ def ReduceLROnPlateau(optimizer, monitor="val_loss", factor=0.5, patience=3, mod
 
 
 class CSVLogger(Callback):
-    """Append one row per epoch to a CSV file (flushed each epoch, so nothing is lost)."""
+    """Append one row per epoch to a CSV file (flushed each epoch, so nothing is lost).
+
+    On resume the file is cut back to the epochs the saved state knows about, so epochs that
+    ran after the last saved state (and are run again) are not written twice."""
 
     def __init__(self, path):
         self.path = Path(path)
+        self.rows = 0
 
     def on_epoch_end(self, trainer, epoch, logs):
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +188,16 @@ class CSVLogger(Callback):
             if new:
                 writer.writeheader()
             writer.writerow(logs)
+        self.rows += 1
+
+    def state_dict(self):
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state):
+        self.rows = state["rows"]
+        if self.path.exists():
+            lines = self.path.read_text().splitlines(keepends=True)
+            write_text(self.path, "".join(lines[:1 + self.rows]))
 
 
 class TensorBoardLogger(Callback):
