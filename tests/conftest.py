@@ -28,3 +28,12 @@ def shared_data():
     if not root or not os.path.isdir(root):
         pytest.skip("DLAB_DATA is not set to the shared data folder")
     return root
+
+
+@pytest.fixture
+def lab_figures(tmp_path):
+    """Names of the figure files the runs in ``tmp_path`` wrote for ``lab`` (``run_lab_in``)."""
+    def _names(lab: str, ext: str = "png") -> set[str]:
+        return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.{ext}")}
+
+    return _names

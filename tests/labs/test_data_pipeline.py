@@ -1,6 +1,5 @@
 """data-pipeline: quick mode runs end to end; full mode meets every criterion."""
 import math
-from pathlib import Path
 
 METRICS = ["updates_per_epoch_exact", "epoch_time_ratio_b1_b256", "middle_batch_wins",
            "best_batch_size", "batches_vs_dataloader_loading", "batches_vs_dataloader_training",
@@ -9,16 +8,12 @@ METRICS = ["updates_per_epoch_exact", "epoch_time_ratio_b1_b256", "middle_batch_
 FIGURES = {"normalization_statistics.png", "batch_size_tradeoff.png", "loader_timing.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("data-pipeline")
     assert record["status"] in ("passed", "failed")
     m = record["metrics"]
     assert set(METRICS) <= set(m)
-    assert figures(tmp_path, "data-pipeline") == FIGURES
+    assert lab_figures("data-pipeline") == FIGURES
     # Whatever the budget, the loader serves ceil(N / batch) batches per epoch.
     assert m["updates_per_epoch_exact"] is True
     assert m["updates_batch_full"] >= 1 and math.isfinite(m["val_loss_batch_full"])

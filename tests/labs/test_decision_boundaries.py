@@ -1,5 +1,4 @@
 """decision-boundaries: quick mode runs end to end; full mode meets every criterion."""
-from pathlib import Path
 
 from PIL import Image
 
@@ -8,16 +7,12 @@ METRICS = ["binary_test_accuracy", "spirals_test_accuracy", "spirals_first_epoch
 FIGURES = {"circles_snapshots.png", "spirals_snapshots.png", "final_boundaries.png"}
 
 
-def figures(tmp_path: Path, lab: str, ext: str = "png") -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.{ext}")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("decision-boundaries")
     assert record["status"] in ("passed", "failed")
     assert set(METRICS) <= set(record["metrics"])
-    assert figures(tmp_path, "decision-boundaries") == FIGURES
-    assert figures(tmp_path, "decision-boundaries", "gif") == {"circles_training.gif",
+    assert lab_figures("decision-boundaries") == FIGURES
+    assert lab_figures("decision-boundaries", "gif") == {"circles_training.gif",
                                                                 "spirals_training.gif"}
     assert record["metrics"]["gifs_written"] is True
 

@@ -1,5 +1,4 @@
 """generalization: quick mode runs end to end; full mode shows all four effects."""
-from pathlib import Path
 
 import pytest
 
@@ -11,15 +10,11 @@ FIGURES = {"capacity_sweep.png", "three_fits.png", "overfitting_curve.png",
            "standardization.png", "imbalance.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("generalization")
     assert record["status"] in ("passed", "failed")
     assert set(METRICS) <= set(record["metrics"])
-    assert figures(tmp_path, "generalization") == FIGURES
+    assert lab_figures("generalization") == FIGURES
     assert record["metrics"]["weighting_chosen"] in ("sqrt", "balanced")
 
 

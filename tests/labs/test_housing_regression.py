@@ -1,5 +1,4 @@
 """housing-regression: quick mode runs end to end; full mode beats linear regression."""
-from pathlib import Path
 
 import pytest
 
@@ -8,16 +7,12 @@ METRICS = ["mlp_test_mae_usd", "linear_test_mae_usd", "mae_ratio", "mlp_test_rms
 FIGURES = {"curves.png", "predicted_vs_true.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path, shared_data):
+def test_quick(run_lab_in, tmp_path, shared_data, lab_figures):
     record = run_lab_in("housing-regression")
     assert record["status"] in ("passed", "failed")
     m = record["metrics"]
     assert set(METRICS) <= set(m)
-    assert figures(tmp_path, "housing-regression") == FIGURES
+    assert lab_figures("housing-regression") == FIGURES
     # Errors are reported in dollars, not in the $100k training units.
     assert 10_000 < m["linear_test_mae_usd"] < 100_000
 

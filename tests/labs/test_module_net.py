@@ -1,16 +1,11 @@
 """module-net: quick mode runs end to end; full mode meets every criterion."""
-from pathlib import Path
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("module-net")
     assert record["status"] in ("passed", "failed")
     assert {"max_weight_diff", "max_weight_diff_float32", "test_accuracy"} <= set(record["metrics"])
-    assert figures(tmp_path, "module-net") == {"same_weights.png"}
+    assert lab_figures("module-net") == {"same_weights.png"}
     # Equality of the two implementations does not depend on how long they train.
     assert record["metrics"]["max_weight_diff"] <= 1e-6
 

@@ -1,6 +1,5 @@
 """optimizers: quick mode runs end to end; full mode shows the optimizer and init effects."""
 import math
-from pathlib import Path
 
 import pytest
 
@@ -12,10 +11,6 @@ METRICS = ["sgd_target_loss", "sgd_final_loss", "momentum_final_loss", "rmsprop_
 FIGURES = {"optimizers.png", "initialization.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
 def test_epochs_to_reach():
     from dlab.labs.optimizers import epochs_to_reach
 
@@ -23,12 +18,12 @@ def test_epochs_to_reach():
     assert epochs_to_reach([2.0, 1.0, 0.5], 0.1) is None
 
 
-def test_quick(run_lab_in, tmp_path, shared_data):
+def test_quick(run_lab_in, tmp_path, shared_data, lab_figures):
     record = run_lab_in("optimizers")
     assert record["status"] in ("passed", "failed")
     m = record["metrics"]
     assert set(METRICS) <= set(m)
-    assert figures(tmp_path, "optimizers") == FIGURES
+    assert lab_figures("optimizers") == FIGURES
     # Plain SGD reaches its own final loss by definition, so its speed-up is exactly 1.
     assert m["sgd_speedup"] == 1.0
     # Weights of std 1e-3 leave almost no signal after five ReLU layers, trained or not.

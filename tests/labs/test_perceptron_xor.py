@@ -1,20 +1,15 @@
 """perceptron-xor: quick mode runs end to end; full mode meets every criterion."""
-from pathlib import Path
 
 METRICS = ["perceptron_and_accuracy", "perceptron_or_accuracy", "perceptron_xor_max_accuracy",
            "mlp_relu_accuracy", "mlp_linear_accuracy", "backprop_max_abs_diff"]
 FIGURES = {"perceptron_accuracy.png", "perceptron_regions.png", "xor_mlp_regions.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("perceptron-xor")
     assert record["status"] in ("passed", "failed")
     assert set(METRICS) <= set(record["metrics"])
-    assert figures(tmp_path, "perceptron-xor") == FIGURES
+    assert lab_figures("perceptron-xor") == FIGURES
 
 
 def test_full_passes(run_lab_in):

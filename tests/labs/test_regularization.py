@@ -1,6 +1,5 @@
 """regularization: quick mode runs end to end; full mode reduces the gap without losing
 validation accuracy."""
-from pathlib import Path
 
 import pytest
 
@@ -11,16 +10,12 @@ METRICS = ["chosen", "chosen_test_accuracy", "baseline_gap", "chosen_gap", "gap_
 FIGURES = {"accuracy.png", "validation_curves.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path, shared_data):
+def test_quick(run_lab_in, tmp_path, shared_data, lab_figures):
     record = run_lab_in("regularization")
     assert record["status"] in ("passed", "failed")
     m = record["metrics"]
     assert set(METRICS) <= set(m)
-    assert figures(tmp_path, "regularization") == FIGURES
+    assert lab_figures("regularization") == FIGURES
     # The baseline is the reference, never a candidate.
     assert m["chosen"] in ("L2", "dropout", "early stopping", "L2 + dropout + early stop")
 

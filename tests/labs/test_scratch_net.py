@@ -1,20 +1,15 @@
 """scratch-net: quick mode runs end to end; full mode meets every criterion."""
-from pathlib import Path
 
 METRICS = ["test_accuracy", "small_lr_loss_ratio", "large_lr_diverged",
            "doctor_caught_divergence"]
 FIGURES = {"lr_loss_curves.png", "decision_boundary.png"}
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("scratch-net")
     assert record["status"] in ("passed", "failed")
     assert set(METRICS) <= set(record["metrics"])
-    assert figures(tmp_path, "scratch-net") == FIGURES
+    assert lab_figures("scratch-net") == FIGURES
 
 
 def test_full_passes(run_lab_in):

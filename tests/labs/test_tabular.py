@@ -1,20 +1,15 @@
 """tabular: quick mode runs end to end; full mode matches scikit-learn on iris and wine."""
-from pathlib import Path
 
 METRICS = [f"{ds}_{k}" for ds in ("iris", "wine") for k in (
     "mlp_test_accuracy", "logreg_test_accuracy", "sklearn_mlp_test_accuracy", "extra_errors",
     "mlp_epochs", "mlp_fit_seconds", "logreg_fit_seconds", "sklearn_mlp_fit_seconds")]
 
 
-def figures(tmp_path: Path, lab: str) -> set[str]:
-    return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.png")}
-
-
-def test_quick(run_lab_in, tmp_path):
+def test_quick(run_lab_in, tmp_path, lab_figures):
     record = run_lab_in("tabular")
     assert record["status"] in ("passed", "failed")
     assert set(METRICS) <= set(record["metrics"])
-    assert figures(tmp_path, "tabular") == {"comparison.png"}
+    assert lab_figures("tabular") == {"comparison.png"}
 
 
 def test_full_passes(run_lab_in):
