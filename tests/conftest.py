@@ -37,3 +37,20 @@ def lab_figures(tmp_path):
         return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.{ext}")}
 
     return _names
+
+
+@pytest.fixture
+def execute_notebook():
+    """Execute a notebook file with nbclient in its own folder; returns the executed notebook.
+    Raises nbclient's CellExecutionError (with the failing cell's output) if a cell fails."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+
+    def _execute(path, timeout: int = 600):
+        notebook = nbformat.read(str(path), as_version=4)
+        client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                         resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
+        return notebook
+
+    return _execute

@@ -59,8 +59,8 @@ def _list(args) -> int:
     for col in ("id", "title", "source", "criteria", "last result"):
         table.add_column(col, overflow="fold")
     out = Path(args.out)
-    for lab_id, module in catalog.lab_modules().items():
-        lab = module.LAB
+    for lab_id, labfile in catalog.labs().items():
+        lab = labfile.lab
         criteria = "\n".join(f"• {c.text(args.lang)}" for c in lab.criteria)
         last = catalog.last_result(out, lab_id)
         if last is None:

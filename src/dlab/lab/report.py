@@ -18,12 +18,15 @@ LABELS = {
            "result": "Result", "source": "Course source", "config": "Configuration",
            "metrics": "Metrics", "env": "Environment", "criteria": "Acceptance criteria",
            "evidence": "Evidence", "error": "The run stopped with an error",
-           "quick": "quick mode", "full": "full mode"},
+           "quick": "quick mode", "full": "full mode", "checks": "Exercise checks",
+           "exercise": "Exercise", "check": "Check", "message": "Message"},
     "es": {"criterion": "Criterio", "value": "Medido", "expected": "Esperado",
            "result": "Resultado", "source": "Fuente del curso", "config": "Configuración",
            "metrics": "Métricas", "env": "Entorno", "criteria": "Criterios de aceptación",
            "evidence": "Evidencia", "error": "La ejecución terminó con un error",
-           "quick": "modo rápido", "full": "modo completo"},
+           "quick": "modo rápido", "full": "modo completo",
+           "checks": "Comprobaciones de los ejercicios", "exercise": "Ejercicio",
+           "check": "Comprobación", "message": "Mensaje"},
 }
 
 
@@ -89,14 +92,21 @@ def to_markdown(record: dict) -> str:
             out.append(f"| ↳ {L['evidence']}: {row['evidence']} | | | |")
     if record.get("error"):
         out += ["", f"**{L['error']}:** {record['error']}"]
+    if record.get("checks"):
+        out += ["", f"## {L['checks']}", "",
+                f"| {L['exercise']} | {L['check']} | {L['result']} | {L['message']} |",
+                "|---|---|---|---|"]
+        out += [f"| {c['exercise']} | {c['name']} | {'PASS' if c['passed'] else 'FAIL'} | "
+                f"{c['message']} |" for c in record["checks"]]
     out.append("")
     for item in record.get("story", []):
         if item["kind"] == "text":
             out += [item["text"], ""]
         elif item["kind"] == "figure":
-            out += [f"![{item['caption']}]({item['path']})", f"*{item['caption']}*", ""]
+            out += [f"![{item['path']}]({item['path']})", ""]
         elif item["kind"] == "table":
-            out += [f"**{item['title']}**", "", "| " + " | ".join(item["headers"]) + " |",
+            out += [f"**{item['title']}**" if item["title"] else "", "",
+                    "| " + " | ".join(item["headers"]) + " |",
                     "|" + "---|" * len(item["headers"])]
             out += ["| " + " | ".join(r) + " |" for r in item["rows"]]
             out.append("")
@@ -115,39 +125,75 @@ def to_html(record: dict, run_dir: Path) -> str:
              f"<b class='{record['status']}'>{record['status'].upper()}</b> · "
              f"{record['seconds']:.1f} s · seed {record['seed']} · "
              f"{L['quick'] if record['quick'] else L['full']}</p>",
-             f"<p>{e(record['summary'])}</p>", f"<h2>{L['criteria']}</h2><table>",
-             "<tr>" + "".join(f"<th>{L[c]}</th>" for c in
-                              ("criterion", "value", "expected", "result")) + "</tr>"]
-    for row in record["criteria"]:
-        ev = f"<br><small>{L['evidence']}: {e(row['evidence'])}</small>" if row.get("evidence") else ""
-        parts.append(f"<tr><td>{e(row['text'])}{ev}</td><td>{e(_fmt(row['value']))}</td>"
-                     f"<td>{e(row['expected'])}</td><td class='{_verdict(row).lower()}'>"
-                     f"{_verdict(row)}</td></tr>")
-    parts.append("</table>")
+             markdown_html(record["summary"]), criteria_html(record)]
     if record.get("error"):
         parts.append(f"<p class='fail'><b>{L['error']}:</b> {e(record['error'])}</p>")
+    if record.get("checks"):
+        rows = [[c["exercise"], c["name"], "PASS" if c["passed"] else "FAIL", c["message"]]
+                for c in record["checks"]]
+        parts.append(html_table(L["checks"], [L["exercise"], L["check"], L["result"],
+                                              L["message"]], rows))
     for item in record.get("story", []):
         if item["kind"] == "text":
-            parts.append(f"<p>{e(item['text'])}</p>")
+            parts.append(markdown_html(item["text"]))
         elif item["kind"] == "figure":
             png = run_dir / item["path"]
             if png.exists():  # embedded, so the HTML file can be mailed or moved on its own
                 data = base64.b64encode(png.read_bytes()).decode()
-                parts.append(f"<figure><img src='data:image/png;base64,{data}'>"
-                             f"<figcaption>{e(item['caption'])}</figcaption></figure>")
+                parts.append(f"<figure><img src='data:image/png;base64,{data}'></figure>")
         elif item["kind"] == "table":
-            parts.append(f"<h3>{e(item['title'])}</h3><table><tr>"
-                         + "".join(f"<th>{e(h)}</th>" for h in item["headers"]) + "</tr>"
-                         + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
-                                   for r in item["rows"]) + "</table>")
+            parts.append(html_table(item["title"], item["headers"], item["rows"]))
     for key in ("metrics", "config", "environment"):
         label = L["env"] if key == "environment" else L[key]
         parts.append(f"<h2>{label}</h2><pre>{e(json.dumps(record[key], indent=2))}</pre>")
-    style = ("body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}"
+    return page(record["lab"], record.get("lang", "en"), "\n".join(parts))
+
+
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
              "padding:4px 8px;text-align:left}.pass,.passed{color:#080;font-weight:bold}"
              ".fail,.failed,.error{color:#b00;font-weight:bold}img{max-width:100%}"
-             "pre{background:#f6f6f6;padding:1em;overflow:auto}")
-    return (f"<!doctype html><html lang='{record.get('lang', 'en')}'><head><meta charset='utf-8'>"
-            f"<title>{e(record['lab'])}</title><style>{style}</style></head><body>"
-            + "\n".join(parts) + "</body></html>\n")
+         "pre{background:#f6f6f6;padding:1em;overflow:auto}")
+
+
+def page(title: str, lang: str, body: str) -> str:
+    """A self-contained HTML page (style inline, no external file)."""
+    return (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+            + body + "</body></html>\n")
+
+
+def markdown_html(text: str) -> str:
+    from markdown_it import MarkdownIt  # rich's own markdown parser
+
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+def html_table(title: str, headers: list[str], rows: list[list]) -> str:
+    """A plain HTML table; cells reading PASS or FAIL are coloured."""
+    e = html.escape
+    head = f"<h3>{e(title)}</h3>" if title else ""
+
+    def td(value) -> str:
+        text = str(value)
+        cls = f" class='{text.lower()}'" if text in ("PASS", "FAIL") else ""
+        return f"<td{cls}>{e(text)}</td>"
+
+    return (head + "<table><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in headers) + "</tr>"
+            + "".join("<tr>" + "".join(td(c) for c in r) + "</tr>" for r in rows) + "</table>")
+
+
+def criteria_html(record: dict) -> str:
+    """The PASS/FAIL table of a run, as HTML (the report's and the notebook's last cell)."""
+    L = LABELS[record.get("lang", "en")]
+    e = html.escape
+    rows = []
+    for row in record["criteria"]:
+        ev = (f"<br><small>{L['evidence']}: {e(row['evidence'])}</small>"
+              if row.get("evidence") else "")
+        rows.append(f"<tr><td>{e(row['text'])}{ev}</td><td>{e(_fmt(row['value']))}</td>"
+                    f"<td>{e(row['expected'])}</td><td class='{_verdict(row).lower()}'>"
+                    f"{_verdict(row)}</td></tr>")
+    return (f"<h2>{L['criteria']}</h2><table><tr>"
+            + "".join(f"<th>{L[c]}</th>" for c in ("criterion", "value", "expected", "result"))
+            + "</tr>" + "".join(rows) + "</table>")

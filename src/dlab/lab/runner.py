@@ -64,16 +64,18 @@ def _resumable(run_dir: Path, lab_id: str) -> dict:
     return record
 
 
-def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "auto",
-            data_dir: str | None = None, lang: str = "en", out: str | Path = "runs",
-            overrides: dict[str, str] | None = None, console: Console | None = None,
-            resume: str | Path | None = None) -> dict:
-    """Run one lab; returns the record written to metrics.json (``record["status"]``).
+def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "auto",
+          data_dir: str | None = None, lang: str = "en", out: str | Path = "runs",
+          overrides: dict[str, str] | None = None, console: Console | None = None,
+          resume: str | Path | None = None, notebook: bool = False, face: str = "cli",
+          listener=None) -> tuple[Context, object]:
+    """Everything before a lab's first cell: its config, a run folder with a "running"
+    record, the device, the seed. Returns ``(ctx, cfg)``, what the lab's cells receive.
 
     ``resume``: the folder of an interrupted run; it continues there with the settings it
     was started with (its config, seed and mode), from its last finished epoch."""
-    module = catalog.get(lab_id)
-    lab = module.LAB
+    labfile = catalog.get(lab_id)
+    lab = labfile.lab
     previous = _resumable(Path(resume), lab.id) if resume is not None else None
     if previous is not None:
         if overrides:
@@ -94,44 +96,60 @@ def run_lab(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "a
     torch_device = select_device(device)
     console = console or Console()
     run_dir = Path(resume) if previous is not None else new_run_dir(Path(out), lab.id, quick)
-    ctx = Context(lab_id=lab.id, out=run_dir, lang=lang, quick=quick, seed=seed,
-                  device=str(torch_device), data_dir=data_dir, console=console,
-                  resuming=previous is not None)
     record = {
         "lab": lab.id, "title": lab.title(lang), "source": lab.source,
-        "summary": lab.summary(lang), "lang": lang, "quick": quick, "seed": seed,
-        "status": "running", "started": datetime.now().isoformat(timespec="seconds"),
-        "seconds": 0.0, "config": dataclasses.asdict(cfg), "environment": environment(str(torch_device)),
-        "metrics": {}, "criteria": [], "story": ctx.story, "error": None,
+        "summary": labfile.summary(lang), "lang": lang, "quick": quick, "seed": seed,
+        "face": face, "status": "running",
+        "started": datetime.now().isoformat(timespec="seconds"), "seconds": 0.0,
+        "config": dataclasses.asdict(cfg), "environment": environment(str(torch_device)),
+        "metrics": {}, "criteria": [], "checks": [], "story": [], "error": None,
     }
     write_json(run_dir / "metrics.json", record)
-    started = time.perf_counter()
-    try:  # from here on, whatever stops the run (even a signal) is recorded
-        console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
-        mode = ctx.t("quick mode", "modo rápido") if quick else ctx.t("full mode", "modo completo")
-        console.print(f"[dim]{lab.source} · {mode} · seed {seed} · "
-                      f"{torch_device} · {run_dir}[/dim]")
-        seed_everything(seed)
-        metrics = module.run(ctx, cfg)
-    except BaseException as exc:  # record why the run stopped, then let the CLI report it
-        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
-        record.update(status="interrupted" if interrupted else "error",
-                      seconds=time.perf_counter() - started,
+    ctx = Context(lab=labfile, out=run_dir, record=record, lang=lang, quick=quick, seed=seed,
+                  device=str(torch_device), console=console, resuming=previous is not None,
+                  notebook=notebook, listener=listener)
+    console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
+    mode = ctx.t("quick mode", "modo rápido") if quick else ctx.t("full mode", "modo completo")
+    console.print(f"[dim]{lab.source} · {mode} · seed {seed} · {torch_device} · {run_dir}[/dim]")
+    seed_everything(seed)
+    return ctx, cfg
+
+
+def record_failure(ctx: Context, exc: BaseException) -> None:
+    """Write down why a run stopped (an error, Ctrl-C, a signal), keeping what it made."""
+    interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+    ctx.record.update(status="interrupted" if interrupted else "error",
+                      seconds=time.perf_counter() - ctx.started,
                       error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        write_json(run_dir / "metrics.json", record)
-        report.render(run_dir)
+    write_json(ctx.out / "metrics.json", ctx.record)
+    report.render(ctx.out)
+
+
+def execute(ctx: Context, cfg, namespace: dict | None = None,
+            roles: tuple[str, ...] = ("code", "exercise", "check")) -> dict:
+    """Run the lab's cells in order, as a notebook would: markdown in the run's language is
+    narrated, code cells of the given roles run in one namespace."""
+    namespace = {"__name__": "__lab__", "ctx": ctx, "cfg": cfg} if namespace is None else namespace
+    labfile = ctx.lab
+    for cell in labfile.cells:
+        if cell.kind == "markdown":
+            if cell.lang == ctx.lang:
+                ctx.narrate(cell.source)
+        elif cell.role in roles:
+            exec(labfile.code(cell), namespace)
+    return namespace
+
+
+def run_lab(lab_id: str, **options) -> dict:
+    """Run one lab from the command line; returns the record written to metrics.json
+    (``record["status"]``). Options: those of ``start``."""
+    ctx, cfg = start(lab_id, **options)
+    try:  # from here on, whatever stops the run (even a signal) is recorded
+        execute(ctx, cfg)
+    except BaseException as exc:
+        record_failure(ctx, exc)
         raise
-    record["seconds"] = time.perf_counter() - started
-    record["metrics"] = metrics
-    record["criteria"] = [
-        {"metric": c.metric, "text": c.text(lang), "value": metrics.get(c.metric),
-         "expected": c.expected(), "passed": c.holds(metrics.get(c.metric)),
-         "evidence": c.evidence}
-        for c in lab.criteria
-    ]
-    record["status"] = "passed" if all(r["passed"] for r in record["criteria"]) else "failed"
-    write_json(run_dir / "metrics.json", record)
-    report.render(run_dir)
-    report.print_table(record, console)
-    console.print(f"[dim]{record['seconds']:.1f} s · report: {run_dir / 'report.html'}[/dim]")
-    return record
+    if ctx.record["status"] == "running":
+        raise DlabError(f"Lab '{lab_id}' ended without calling ctx.finish(metrics) in its last "
+                        "cell.")
+    return ctx.record

@@ -55,21 +55,24 @@ class Criterion:
 @dataclass(frozen=True)
 class Lab:
     """A lab's identity card. ``config`` is a dataclass type with the full-mode defaults;
-    ``quick`` overrides some of its fields for a tiny budget (smoke tests)."""
+    ``quick`` overrides some of its fields for a tiny budget (smoke tests). ``points`` gives
+    a grading weight to a check (by its function name) or a criterion (by its metric);
+    everything else is worth 1 point. ``timed`` names metrics measured in wall-clock time,
+    which differ from one run to the next (every other metric is a function of the seed)."""
 
     id: str
     title_en: str
     title_es: str
     source: str
     dataset: str
-    summary_en: str
-    summary_es: str
     criteria: tuple[Criterion, ...]
     config: type
     quick: dict = field(default_factory=dict)
+    points: dict = field(default_factory=dict)
+    timed: tuple = ()
 
     def title(self, lang: str) -> str:
         return self.title_es if lang == "es" else self.title_en
 
-    def summary(self, lang: str) -> str:
-        return self.summary_es if lang == "es" else self.summary_en
+    def weight(self, name: str) -> float:
+        return float(self.points.get(name, 1.0))

@@ -1,3 +1,4 @@
-"""One module per lab. Each defines ``LAB`` (a dlab.lab.Lab), a ``Config`` dataclass and
-``run(ctx, cfg) -> dict`` of metrics. Heavy imports (torch...) live inside ``run`` so that
-``dlab list`` can read every lab without loading them."""
+"""The labs: one percent-format script per lab (see ``dlab.lab.source`` and
+docs/ARCHITECTURE.md). These files are not imported as modules: ``dlab run`` executes their
+cells in order, ``dlab notebook`` turns them into notebooks, ``dlab grade`` swaps in a
+student's exercise functions."""
