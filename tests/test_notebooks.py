@@ -1,10 +1,12 @@
-"""Every lab's notebook face: generated in both languages and versions, executed top to bottom
-with nbclient in quick mode, with the same metrics as `dlab run ID --quick` and the same seed."""
+"""Every lab's faces agree: its solution notebook, executed top to bottom with nbclient in quick
+mode, gives the same metrics as `dlab run ID --quick` with the same seed, and graded as a
+submission it gets full marks."""
 import json
 import math
 
 import pytest
 
+from dlab.grading.grade import Limits, grade_submission
 from dlab.lab import catalog
 from dlab.notebook.build import build, write
 
@@ -18,7 +20,7 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.parametrize("lab_id", LABS)
-def test_solution_notebook_matches_dlab_run(lab_id, tmp_path, run_lab_in, execute_notebook):
+def test_notebook_run_and_grade_agree(lab_id, tmp_path, run_lab_in, execute_notebook):
     path = write(lab_id, tmp_path / "nb", lang="en", solution=True, quick=True, seed=0)
     execute_notebook(path)
     [metrics_file] = (tmp_path / "nb" / "runs" / lab_id).glob("*/metrics.json")
@@ -31,6 +33,13 @@ def test_solution_notebook_matches_dlab_run(lab_id, tmp_path, run_lab_in, execut
               if k not in timed and not _same(v, from_cli["metrics"][k])}
     assert not differ, differ
     assert [c["passed"] for c in from_notebook["checks"]] == [True] * len(from_notebook["checks"])
+    # Graded like a student's submission, the solution gets full marks in quick mode (on the
+    # criteria the quick run meets, which is what quick-mode grading scores).
+    met = {c["metric"] for c in from_cli["criteria"] if c["passed"]}
+    result = grade_submission(lab_id, path, tmp_path / "grade", quick=True, scored=met,
+                              limits=Limits(seconds=600, memory_mb=6144))
+    assert result["problem"] == "ok", result["message"]
+    assert result["score"] == result["max_score"] > 0
 
 
 @pytest.mark.parametrize("lab_id", LABS)

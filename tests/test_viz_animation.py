@@ -71,6 +71,28 @@ def test_single_logit_is_stored_as_two_class_probabilities():
     assert np.allclose(probs[..., 1], p, atol=1e-6)
 
 
+def test_a_probabilities_function_replaces_the_default():
+    X, y = _blobs(classes=2)
+    calls = []
+
+    def two_columns(logits):  # a lab's own logits -> probabilities (here: a torch tensor)
+        calls.append(tuple(logits.shape))
+        p = torch.sigmoid(logits)
+        return torch.cat([1 - p, p], dim=1)
+
+    snaps = BoundarySnapshots(X.numpy(), at=[0, 1], resolution=10, probabilities=two_columns)
+
+    def bce(logits, target):
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits.squeeze(1),
+                                                                    target.float())
+    trainer = _fit(MLP(2, [8], 1), X, y, snaps, loss=bce, epochs=1)
+    assert calls == [(100, 1), (100, 1)]
+    probs = snaps.snapshots[-1]["probs"]
+    assert isinstance(probs, np.ndarray) and probs.shape == (10, 10, 2)
+    p = torch.sigmoid(trainer.predict(snaps.points)).reshape(10, 10).numpy()
+    assert np.allclose(probs[..., 1], p, atol=1e-6)
+
+
 def test_frames_grid_and_gif(tmp_path):
     X, y = _blobs()
     torch.manual_seed(0)

@@ -3,6 +3,8 @@
     dlab list                     every lab with its criteria and last result
     dlab run ID [options]         run a lab; exit 0 if every criterion holds, 1 if not
     dlab report RUN_DIR           re-render and show a finished run
+    dlab notebook ID [--all]      write a lab as a notebook (student or --solution)
+    dlab grade ID SUBMISSION      grade a .py / .ipynb, or every one in a folder
 
 Exit code 2 means bad usage or input (unknown lab, bad setting, missing data...): the message
 says what to fix. ``--debug`` shows the full traceback as well.
@@ -45,6 +47,31 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="re-render and show a finished run")
     rep.add_argument("run_dir")
+
+    nb = sub.add_parser("notebook", help="write a lab as a Jupyter notebook")
+    nb.add_argument("labs", nargs="*", metavar="ID", help="lab id(s), see `dlab list`")
+    nb.add_argument("--all", action="store_true", help="one notebook per lab")
+    nb.add_argument("--solution", action="store_true",
+                    help="instructor version: the exercises solved")
+    nb.add_argument("--lang", choices=("en", "es"), default=os.environ.get("DLAB_LANG", "en"))
+    nb.add_argument("--quick", action="store_true", help="the notebook runs in quick mode")
+    nb.add_argument("--seed", type=int, default=0)
+    nb.add_argument("--out", default="notebooks",
+                    help="a folder (default: notebooks) or, for one lab, a .ipynb path")
+
+    gr = sub.add_parser("grade", help="grade a submission (.py, .ipynb) or a folder of them")
+    gr.add_argument("lab", help="lab id, see `dlab list`")
+    gr.add_argument("submission", help="a .py or .ipynb file, or a folder of them")
+    gr.add_argument("--quick", action="store_true", help="run the lab in quick mode")
+    gr.add_argument("--seed", type=int, default=0)
+    gr.add_argument("--lang", choices=("en", "es"), default=os.environ.get("DLAB_LANG", "en"))
+    gr.add_argument("--out", default=None,
+                    help="where grades go (default: grades/<lab>)")
+    gr.add_argument("--time-limit", type=float, default=600.0, metavar="SECONDS",
+                    help="wall time per submission (default: 600)")
+    gr.add_argument("--memory-limit", type=int, default=4096, metavar="MB",
+                    help="memory per submission (default: 4096)")
+    gr.add_argument("--data-dir", default=None, help="folder with the datasets")
     return p
 
 
@@ -96,6 +123,72 @@ def _report(args) -> int:
     return 0 if record["status"] == "passed" else 1
 
 
+def _notebook(args) -> int:
+    from dlab.errors import DlabError
+    from dlab.lab import catalog
+    from dlab.notebook.build import write
+
+    ids = list(catalog.labs()) if args.all else args.labs
+    if not ids:
+        raise DlabError("Name a lab (`dlab notebook moons-mlp`) or pass --all.")
+    for lab_id in ids:
+        catalog.get(lab_id)  # unknown ids fail before anything is written
+    out = Path(args.out)
+    if len(ids) > 1 and out.suffix == ".ipynb":
+        raise DlabError(f"--out {out} is one file, but {len(ids)} notebooks are asked for: "
+                        "pass a folder.")
+    for lab_id in ids:
+        path = write(lab_id, out if out.suffix == ".ipynb" else out, lang=args.lang,
+                     solution=args.solution, quick=args.quick, seed=args.seed)
+        print(path)
+    return 0
+
+
+def _grade(args) -> int:
+    from rich.console import Console
+
+    from dlab.errors import DlabError
+    from dlab.grading.grade import Limits, grade_submission
+    from dlab.grading.gradebook import grade_folder
+    from dlab.lab import catalog
+
+    catalog.get(args.lab)
+    target = Path(args.submission)
+    if not target.exists():
+        raise DlabError(f"'{target}' does not exist: pass a .py or .ipynb file, or a folder.")
+    if args.time_limit <= 0 or args.memory_limit < 256:
+        raise DlabError("--time-limit must be > 0 seconds and --memory-limit at least 256 MB.")
+    out = Path(args.out or Path("grades") / args.lab)
+    options = {"quick": args.quick, "seed": args.seed, "lang": args.lang,
+               "limits": Limits(args.time_limit, args.memory_limit), "data_dir": args.data_dir}
+    console = Console()
+    if target.is_dir():
+        results = grade_folder(args.lab, target, out, console=console, **options)
+        console.print(f"gradebook: {out / 'gradebook.html'} · {out / 'gradebook.csv'}")
+        return 0 if all(r["score"] == r["max_score"] for r in results) else 1
+    grade_dir = out / target.name.replace(".", "_")
+    result = grade_submission(args.lab, target, grade_dir, **options)
+    _print_grade(result, console)
+    console.print(f"grade: {grade_dir / 'grade.html'}")
+    return 0 if result["score"] == result["max_score"] else 1
+
+
+def _print_grade(result: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{result['lab']} — {result['submission']}: {result['score']:g} / "
+                        f"{result['max_score']:g} ({result['problem_text']})")
+    for col in ("item", "result", "detail", "points"):
+        table.add_column(col, overflow="fold")
+    for row in result["rows"]:
+        item = f"{row['exercise']} · {row['name']}" if row["kind"] == "check" else row["text"]
+        value = "" if row["value"] is None else f" ({row['value']:.4g})" \
+            if isinstance(row["value"], float) else f" ({row['value']})"
+        mark = "[green]PASS[/]" if row["passed"] else "[red]FAIL[/]"
+        table.add_row(item, mark, row["message"] + value, f"{row['points']:g}/{row['max']:g}")
+    console.print(table)
+
+
 def _terminate(signum, frame):
     # SIGTERM (a closed terminal, a killed job) becomes an exception, so the runner can
     # record the run as interrupted and keep what it wrote.
@@ -113,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         previous = None
     try:
-        return {"list": _list, "run": _run, "report": _report}[args.command](args)
+        commands = {"list": _list, "run": _run, "report": _report, "notebook": _notebook,
+                    "grade": _grade}
+        return commands[args.command](args)
     except DlabError as exc:
         if args.debug:
             raise

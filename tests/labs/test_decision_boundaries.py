@@ -15,6 +15,7 @@ def test_quick(run_lab_in, tmp_path, lab_figures):
     assert lab_figures("decision-boundaries", "gif") == {"circles_training.gif",
                                                                 "spirals_training.gif"}
     assert record["metrics"]["gifs_written"] is True
+    assert record["checks"] and all(c["passed"] for c in record["checks"])
 
 
 def test_full_passes(run_lab_in, tmp_path):
@@ -26,3 +27,19 @@ def test_full_passes(run_lab_in, tmp_path):
             record["config"]["spirals_snapshots"])
     # The narration points to the animations (the report has no other way to show them).
     assert any("spirals_training.gif" in item.get("text", "") for item in record["story"])
+
+
+def test_reference_probabilities_draw_the_snapshots():
+    """The lab passes its class_probabilities to BoundarySnapshots: the same colours as the
+    library's default (sigmoid as two columns, softmax)."""
+    import numpy as np
+    import torch
+
+    from dlab.engine import metrics
+    from dlab.lab import catalog
+
+    probabilities = catalog.get("decision-boundaries").reference_functions()["class_probabilities"]
+    for logits in (torch.randn(6, 1), torch.randn(6, 3)):
+        p = metrics.probabilities(logits)
+        want = np.stack([1 - p, p], axis=1) if p.ndim == 1 else p
+        assert np.allclose(probabilities(logits).numpy(), want, atol=1e-6)

@@ -16,6 +16,22 @@ def test_quick(run_lab_in, tmp_path, lab_figures):
     assert set(METRICS) <= set(record["metrics"])
     assert lab_figures("generalization") == FIGURES
     assert record["metrics"]["weighting_chosen"] in ("sqrt", "balanced")
+    assert record["checks"] and all(c["passed"] for c in record["checks"]), record["checks"]
+
+
+def test_reference_standardize_matches_the_library_split():
+    """The lab's standardize (training statistics only) gives what load(standardize=True)
+    gives, up to float32 rounding."""
+    import torch
+
+    from dlab.data import load
+    from dlab.lab import catalog
+
+    standardize = catalog.get("generalization").reference_functions()["standardize"]
+    raw, ref = load("wine", seed=0, standardize=False), load("wine", seed=0)
+    out = standardize(raw.train[0], raw.val[0], raw.test[0])
+    for got, want in zip(out, (ref.train[0], ref.val[0], ref.test[0])):
+        assert torch.allclose(got, want, atol=1e-5)
 
 
 @pytest.mark.slow  # eleven training runs: ~10 s on an idle laptop, more on a shared machine

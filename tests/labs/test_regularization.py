@@ -18,6 +18,33 @@ def test_quick(run_lab_in, tmp_path, shared_data, lab_figures):
     assert lab_figures("regularization") == FIGURES
     # The baseline is the reference, never a candidate.
     assert m["chosen"] in ("L2", "dropout", "early stopping", "L2 + dropout + early stop")
+    assert record["checks"] and all(c["passed"] for c in record["checks"]), record["checks"]
+
+
+def test_reference_pieces_reproduce_torch():
+    """The lab's dropout draws the very masks nn.Dropout draws, and its L2 penalty gives the
+    gradient torch's weight_decay adds: the lab's numbers equal the torch versions'."""
+    import torch
+    from torch import nn
+
+    from dlab.engine.rules import replace_dropout
+    from dlab.lab import catalog
+    from dlab.models import MLP
+
+    fns = catalog.get("regularization").reference_functions()
+    torch.manual_seed(0)
+    torch_model = MLP(20, [30, 30], 5, dropout=0.5)
+    own_model = replace_dropout(MLP(20, [30, 30], 5, dropout=0.5), fns["dropout"])
+    own_model.load_state_dict(torch_model.state_dict())
+    x = torch.randn(8, 20)
+    torch.manual_seed(1)
+    expected = torch_model(x)
+    torch.manual_seed(1)
+    assert torch.equal(own_model(x), expected)
+
+    model = nn.Linear(4, 3)
+    fns["l2_penalty"](model, 0.01).backward()
+    assert torch.allclose(model.weight.grad, 0.01 * model.weight.detach())
 
 
 @pytest.mark.slow  # five runs of up to 80 epochs: ~1 min on an idle laptop

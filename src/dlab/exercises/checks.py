@@ -32,7 +32,8 @@ def is_out_of_memory(exc: BaseException) -> bool:
         isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
 
 
-def _student_line(exc: BaseException) -> str:
+def student_line(exc: BaseException) -> str:
+    """' (line N)' of the student's code where ``exc`` was raised, if it was there."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if f.filename == SUBMISSION or f.filename.startswith("<ipython-input")
               or "/ipykernel_" in f.filename]
@@ -50,7 +51,7 @@ def describe_exception(exc: BaseException, exercise: str, lang: str) -> tuple[st
     if is_out_of_memory(exc):
         return "memory", (f"`{exercise}` se quedó sin memoria." if es else
                           f"`{exercise}` ran out of memory.")
-    where = _student_line(exc)
+    where = student_line(exc)
     detail = f"{type(exc).__name__}: {exc}"
     return "exception", (f"`{exercise}` lanzó una excepción{where.replace('line', 'línea')}: "
                          f"{detail}" if es else

@@ -4,7 +4,7 @@ These are for understanding, not speed; the tests check them against torch.
 """
 
 from dlab.scratch.autograd import Tensor, topo_sort
-from dlab.scratch.backprop import forward, init_params, loss, manual_gradients
+from dlab.scratch.backprop import forward, init_params, loss
 from dlab.scratch.graph import draw_graph
 from dlab.scratch.perceptron import Perceptron, truth_table
 
@@ -15,7 +15,6 @@ __all__ = [
     "forward",
     "init_params",
     "loss",
-    "manual_gradients",
     "topo_sort",
     "truth_table",
 ]

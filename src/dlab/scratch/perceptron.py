@@ -6,6 +6,8 @@ no straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the oth
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from dlab.errors import DlabError
@@ -27,7 +29,7 @@ def truth_table(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Perceptron:
-    """A single neuron with a step activation, trained with the perceptron rule."""
+    """A single neuron with a step activation, trained with the perceptron rule (``update``)."""
 
     def __init__(self, n_inputs: int, lr: float = 0.1, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
@@ -40,16 +42,15 @@ class Perceptron:
         """1 where w·x + b >= 0, else 0 (the step function has no useful gradient)."""
         return (np.asarray(X) @ self.w + self.b >= 0).astype(np.float64)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, epochs: int = 100) -> list[float]:
-        """Apply the rule sample by sample; return the accuracy after each epoch."""
+    def fit(self, X: np.ndarray, y: np.ndarray, update: Callable, epochs: int = 100) -> list[float]:
+        """Apply the learning rule sample by sample; return the accuracy after each epoch.
+
+        ``update(w, b, x, y, lr) -> (w, b)`` is the perceptron rule for one sample (the
+        perceptron-xor lab has the student write it): it moves the weights only on a mistake."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
         history = []
         for _ in range(epochs):
             for x_i, y_i in zip(X, y):
-                # error is 0 when right, so only mistakes move the weights; +1 / -1 pushes
-                # w·x up / down, towards the correct side of the threshold.
-                error = y_i - self.predict(x_i)
-                self.w += self.lr * error * x_i
-                self.b += self.lr * error
+                self.w, self.b = update(self.w, self.b, x_i, y_i, self.lr)
             history.append(float(np.mean(self.predict(X) == y)))
         return history

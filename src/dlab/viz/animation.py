@@ -39,12 +39,17 @@ class BoundarySnapshots(Callback):
     ``snapshots`` is a list of dicts ``{"epoch", "step", "probs" (H, W, C), "logs"}``
     (``logs`` holds the epoch's logged values, e.g. ``val_accuracy``, for whole epochs only).
     A model with a single output logit (binary, sigmoid) is stored as two columns
-    ``[1 - p, p]``, so both kinds of classifier are drawn the same way."""
+    ``[1 - p, p]``, so both kinds of classifier are drawn the same way.
+
+    ``probabilities`` maps the model's logits (N, C) to class probabilities (N, C'), with two
+    columns for a single logit; by default, sigmoid or softmax as above. A lab passes its own
+    function here (e.g. the one a student wrote) to draw with it."""
 
     def __init__(self, X: np.ndarray, at: Iterable[float], resolution: int = 120,
-                 margin: float = 0.5):
+                 margin: float = 0.5, probabilities: Callable | None = None):
         self.g0, self.g1, points = plane_grid(X, resolution, margin)
         self.points = torch.as_tensor(points, dtype=torch.float32)
+        self.probabilities = probabilities
         self.at = sorted(set(at))
         self.snapshots: list[dict] = []
         self._pending: list[float] = []
@@ -74,10 +79,15 @@ class BoundarySnapshots(Callback):
         """The model's probabilities on the grid right now. The callback stores the ones it
         takes; call this directly for an extra picture (e.g. of the final model)."""
         training = trainer.model.training
-        probs = metrics.probabilities(trainer.predict(self.points))
+        logits = trainer.predict(self.points)
         trainer.model.train(training)  # predict() switches to eval mode; put it back
-        if probs.ndim == 1:
-            probs = np.stack([1 - probs, probs], axis=1)
+        if self.probabilities is None:
+            probs = metrics.probabilities(logits)
+            if probs.ndim == 1:
+                probs = np.stack([1 - probs, probs], axis=1)
+        else:
+            probs = self.probabilities(logits)
+            probs = np.asarray(probs.detach().cpu() if hasattr(probs, "detach") else probs)
         return {"epoch": epoch, "step": trainer.global_step,
                 "probs": probs.reshape(*self.g0.shape, -1), "logs": dict(logs or {})}
 

@@ -1,0 +1,92 @@
+"""Grade a folder of submissions: one grade folder each, then gradebook.csv and gradebook.html
+with a row per submission. A submission that fails in any way gets its row; it never stops
+the batch."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dlab.errors import DlabError
+from dlab.grading.grade import LABELS, Limits, grade_submission, quick_reference
+from dlab.io import write_text
+from dlab.lab.report import page
+
+HEADERS = {"en": ["submission", "score", "max_score", "percent", "problem", "message",
+                  "seconds"],
+           "es": ["entrega", "puntaje", "puntaje_max", "porcentaje", "problema", "mensaje",
+                  "segundos"]}
+
+
+def submissions(folder: Path) -> list[Path]:
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".py", ".ipynb")
+                   and not p.name.startswith("."))
+    if not found:
+        raise DlabError(f"'{folder}' holds no submission (.py or .ipynb files).")
+    return found
+
+
+def grade_folder(lab_id: str, folder: str | Path, out: str | Path, *, lang: str = "en",
+                 console: Console | None = None, **options) -> list[dict]:
+    folder, out = Path(folder), Path(out)
+    files = submissions(folder)
+    console = console or Console()
+    if options.get("quick") and options.get("scored") is None:
+        options["scored"] = quick_reference(
+            lab_id, out / "_reference", seed=options.get("seed", 0), lang=lang,
+            limits=options.get("limits", Limits()), data_dir=options.get("data_dir"))
+    results = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            progress.update(task, description=f"{lab_id} · {path.name}")
+            result = grade_submission(lab_id, path, out / path.name.replace(".", "_"),
+                                      lang=lang, **options)
+            results.append(result)
+            progress.console.print(f"{path.name}: {result['score']:g}/{result['max_score']:g} · "
+                                   f"{result['problem_text']} · {result['seconds']:.1f} s",
+                                   highlight=False)
+            progress.advance(task)
+    write_text(out / "gradebook.csv", to_csv(results, lang))
+    write_text(out / "gradebook.html", to_html(results, lab_id, lang))
+    return results
+
+
+def _columns(results: list[dict]) -> list[str]:
+    return [r["name"] for r in results[0]["rows"]] if results else []
+
+
+def to_csv(results: list[dict], lang: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS[lang] + _columns(results))
+    for r in results:
+        writer.writerow([r["submission"], f"{r['score']:g}", f"{r['max_score']:g}", r["percent"],
+                         r["problem"], r["message"], r["seconds"]]
+                        + [f"{row['points']:g}" for row in r["rows"]])
+    return buffer.getvalue()
+
+
+def to_html(results: list[dict], lab_id: str, lang: str) -> str:
+    e = html.escape
+    L = LABELS[lang]
+    head = "".join(f"<th>{e(h)}</th>" for h in HEADERS[lang][:6])
+    head += "".join(f"<th title='{e(c)}'>{i + 1}</th>" for i, c in enumerate(_columns(results)))
+    body = []
+    for r in results:
+        link = f"{r['submission'].replace('.', '_')}/grade.html"
+        cells = [f"<a href='{e(link)}'>{e(r['submission'])}</a>",
+                 f"{r['score']:g}", f"{r['max_score']:g}", f"{r['percent']:g} %",
+                 e(r["problem_text"]), e(r["message"][:200])]
+        marks = ["<td class='pass'>✓</td>" if row["passed"] else "<td class='fail'>✗</td>"
+                 for row in r["rows"]]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "".join(marks) + "</tr>")
+    legend = "".join(f"<li>{e(c)}</li>" for c in _columns(results))
+    return page(f"{lab_id} gradebook", lang,
+                f"<h1>{e(lab_id)} — gradebook</h1><table><tr>{head}</tr>{''.join(body)}</table>"
+                f"<p>{L['item']}:</p><ol>{legend}</ol>")
