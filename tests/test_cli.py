@@ -187,43 +187,65 @@ def test_unavailable_device_is_a_usage_error(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- fake labs: errors, resume
-def _fake_lab(monkeypatch, run, config=None, criteria=None):
-    import dataclasses
-    import types
+FAKE_SPEC = """# %% [markdown] lang="en"
+# A lab for the tests.
 
-    from dlab.lab import Criterion, Lab, catalog
+# %% [markdown] lang="es"
+# Un laboratorio de prueba.
 
-    @dataclasses.dataclass
-    class Config:
-        epochs: int = 3
+# %% spec
+from dataclasses import dataclass
 
-    lab = Lab(id="fake-lab", title_en="Fake", title_es="Falso", source="tests",
-              dataset="none", summary_en="a lab for the tests", summary_es="un lab de prueba",
-              criteria=criteria or (Criterion("acc", ">=", 0.5, "acc ≥ 0.5", "exactitud ≥ 0.5"),),
-              config=config or Config)
-    module = types.SimpleNamespace(LAB=lab, run=run)
-    monkeypatch.setattr(catalog, "lab_modules", lambda: {"fake-lab": module})
+from dlab.lab import Criterion, Lab
+
+
+@dataclass
+class Config:
+{config}
+
+
+LAB = Lab(id="fake-lab", title_en="Fake", title_es="Falso", source="tests", dataset="none",
+          criteria=({criteria},), config=Config)
+
+# %% [markdown] lang="en"
+# started
+
+# %% [markdown] lang="es"
+# empezó
+
+"""
+
+
+def _fake_lab(monkeypatch, tmp_path, code: str, config: str = "    epochs: int = 3",
+              criteria: str = 'Criterion("acc", ">=", 0.5, "acc ≥ 0.5", "exactitud ≥ 0.5")'):
+    """A lab file made of the spec above and one code cell, put in place of the catalog."""
+    import textwrap
+
+    from dlab.lab import catalog
+
+    path = tmp_path / "fake_lab.py"
+    path.write_text(FAKE_SPEC.format(config=config, criteria=criteria) + "# %%\n"
+                    + textwrap.dedent(code))
+    labfile = catalog.load_file(path)
+    monkeypatch.setattr(catalog, "labs", lambda: {"fake-lab": labfile})
 
 
 @pytest.mark.parametrize("exc, code, status", [("data", 2, "error"),
                                                ("interrupt", 130, "interrupted")])
 def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, code, status):
-    from dlab.errors import DataError
-
-    def run(ctx, cfg):
-        ctx.say("started", "empezó")
-        if exc == "data":
-            raise DataError("dataset 'x' is missing; download it first")
-        raise KeyboardInterrupt
-
-    _fake_lab(monkeypatch, run)
-    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path)]) == code
+    raise_it = ("from dlab.errors import DataError\n"
+                "raise DataError(\"dataset 'x' is missing; download it first\")\n"
+                if exc == "data" else "raise KeyboardInterrupt\n")
+    _fake_lab(monkeypatch, tmp_path, raise_it)
+    out = tmp_path / "runs"
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(out)]) == code
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    (run_dir,) = (tmp_path / "fake-lab").iterdir()
+    (run_dir,) = (out / "fake-lab").iterdir()
     record = json.loads((run_dir / "metrics.json").read_text())
     assert record["status"] == status
-    assert record["story"] == [{"kind": "text", "text": "started"}]
+    assert record["story"] == [{"kind": "text", "text": "A lab for the tests."},
+                               {"kind": "text", "text": "started"}]
     if exc == "data":
         assert "dataset 'x' is missing" in err
         assert record["error"] == "DataError: dataset 'x' is missing; download it first"
@@ -234,54 +256,54 @@ def test_a_run_that_stops_leaves_a_record(tmp_path, monkeypatch, capsys, exc, co
 
 
 def test_criteria_decide_the_exit_code(tmp_path, monkeypatch, capsys):
-    _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 0.4})
-    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "a")]) == 1
-    _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 0.6})
-    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "b")]) == 0
-    _fake_lab(monkeypatch, lambda ctx, cfg: {})  # a criterion's metric that was not reported
-    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "c")]) == 1
+    for name, metrics, code in (("a", '{"acc": 0.4}', 1), ("b", '{"acc": 0.6}', 0),
+                                ("c", "{}", 1)):  # c: a criterion's metric is not reported
+        _fake_lab(monkeypatch, tmp_path, f"ctx.finish({metrics})\n")
+        assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / name)]) == code
 
 
-def _training_lab(monkeypatch):
+def test_a_lab_that_never_finishes_is_an_error(tmp_path, monkeypatch, capsys):
+    _fake_lab(monkeypatch, tmp_path, "x = 1\n")
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "r")]) == 2
+    assert "ctx.finish" in capsys.readouterr().err
+
+
+TRAINING_LAB = """
+import torch
+from torch import nn
+
+from dlab.engine import Callback, Trainer
+
+
+class Interrupt(Callback):
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch == cfg.interrupt_after and not ctx.resuming:
+            raise KeyboardInterrupt  # Ctrl-C during the epoch's bookkeeping
+
+
+g = torch.Generator().manual_seed(ctx.seed)
+X = torch.randn(64, 2, generator=g)
+y = (X[:, 0] > 0).long()
+model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 2))
+trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=0.01),
+                  metrics=["accuracy"], callbacks=[Interrupt()], progress=False,
+                  **ctx.trainer_options())
+history = trainer.fit((X, y), (X, y), epochs=cfg.epochs, batch_size=16, seed=ctx.seed,
+                      **ctx.fit_options())
+ctx.finish({"epochs": len(history), "losses": history["loss"],
+            "weight_sum": float(sum(p.detach().double().sum() for p in model.parameters()))})
+"""
+
+
+def _training_lab(monkeypatch, tmp_path):
     """A lab that trains with ``ctx.fit_options()`` and can be interrupted after an epoch."""
-    import dataclasses
-
-    from dlab.lab import Criterion
-
-    @dataclasses.dataclass
-    class Config:
-        epochs: int = 6
-        interrupt_after: int = 0  # 0: never
-
-    def run(ctx, cfg):
-        import torch
-        from torch import nn
-
-        from dlab.engine import Callback, Trainer
-
-        class Interrupt(Callback):
-            def on_epoch_end(self, trainer, epoch, logs):
-                if epoch == cfg.interrupt_after and not ctx.resuming:
-                    raise KeyboardInterrupt  # Ctrl-C during the epoch's bookkeeping
-
-        g = torch.Generator().manual_seed(ctx.seed)
-        X = torch.randn(64, 2, generator=g)
-        y = (X[:, 0] > 0).long()
-        model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 2))
-        trainer = Trainer(model, torch.optim.Adam(model.parameters(), lr=0.01),
-                          metrics=["accuracy"], callbacks=[Interrupt()], progress=False,
-                          **ctx.trainer_options())
-        history = trainer.fit((X, y), (X, y), epochs=cfg.epochs, batch_size=16, seed=ctx.seed,
-                              **ctx.fit_options())
-        return {"epochs": len(history), "losses": history["loss"],
-                "weight_sum": float(sum(p.detach().double().sum() for p in model.parameters()))}
-
-    _fake_lab(monkeypatch, run, config=Config,
-              criteria=(Criterion("epochs", ">=", 6, "six epochs", "seis épocas"),))
+    _fake_lab(monkeypatch, tmp_path, TRAINING_LAB,
+              config="    epochs: int = 6\n    interrupt_after: int = 0  # 0: never",
+              criteria='Criterion("epochs", ">=", 6, "six epochs", "seis épocas")')
 
 
 def test_resume_an_interrupted_run(tmp_path, monkeypatch, capsys):
-    _training_lab(monkeypatch)
+    _training_lab(monkeypatch, tmp_path)
     args = ["run", "fake-lab", "--device", "cpu", "--seed", "3"]
     assert main(args + ["--out", str(tmp_path / "ref")]) == 0
     want = json.loads((run_dir_of(tmp_path / "ref", "fake-lab") / "metrics.json").read_text())
@@ -302,9 +324,9 @@ def test_resume_an_interrupted_run(tmp_path, monkeypatch, capsys):
 
 
 def test_resume_errors(tmp_path, monkeypatch, capsys):
-    _fake_lab(monkeypatch, lambda ctx, cfg: {"acc": 1.0})
-    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path)]) == 0
-    run = run_dir_of(tmp_path, "fake-lab")
+    _fake_lab(monkeypatch, tmp_path, 'ctx.finish({"acc": 1.0})\n')
+    assert main(["run", "fake-lab", "--device", "cpu", "--out", str(tmp_path / "r")]) == 0
+    run = run_dir_of(tmp_path / "r", "fake-lab")
     capsys.readouterr()
     assert main(["run", "fake-lab", "--resume", str(run)]) == 2
     assert "saved no training state" in capsys.readouterr().err

@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     nb.add_argument("--seed", type=int, default=0)
     nb.add_argument("--out", default="notebooks",
                     help="a folder (default: notebooks) or, for one lab, a .ipynb path")
+    nb.add_argument("--force", action="store_true",
+                    help="overwrite existing notebooks (they may hold a student's work)")
 
     gr = sub.add_parser("grade", help="grade a submission (.py, .ipynb) or a folder of them")
     gr.add_argument("lab", help="lab id, see `dlab list`")
@@ -138,9 +140,13 @@ def _notebook(args) -> int:
         raise DlabError(f"--out {out} is one file, but {len(ids)} notebooks are asked for: "
                         "pass a folder.")
     for lab_id in ids:
-        path = write(lab_id, out if out.suffix == ".ipynb" else out, lang=args.lang,
-                     solution=args.solution, quick=args.quick, seed=args.seed)
-        print(path)
+        path = write(lab_id, out, force=args.force, lang=args.lang, solution=args.solution,
+                     quick=args.quick, seed=args.seed)
+        if path is None:
+            print(f"{lab_id}: the notebook already exists in {out}; kept it (--force to "
+                  "overwrite)")
+        else:
+            print(path)
     return 0
 
 

@@ -17,9 +17,9 @@ def test_quick(run_lab_in, shared_data, lab_figures):
 
 
 def test_early_stop_reference():
-    early_stop = catalog.get("fashion-mlp").reference_functions()["early_stop"]
-    assert early_stop([1.0, 0.5, 0.6, 0.7], patience=2) == (2, True)
-    assert early_stop([1.0, 0.5, 0.6], patience=2) == (2, False)
+    early_stopping = catalog.get("fashion-mlp").reference_functions()["early_stopping"]
+    assert early_stopping([1.0, 0.5, 0.6, 0.7], patience=2) == (2, True)
+    assert early_stopping([1.0, 0.5, 0.6], patience=2) == (2, False)
 
 
 def test_most_confused_pairs_reference():

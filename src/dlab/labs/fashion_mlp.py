@@ -65,7 +65,8 @@ import torch
 from torch import nn
 
 from dlab.data import load
-from dlab.engine import Callback, ModelCheckpoint, Trainer, load_weights, metrics
+from dlab.engine import ModelCheckpoint, Trainer, load_weights, metrics
+from dlab.engine.rules import RuleEarlyStopping
 from dlab.viz import confusion_matrix_figure, training_curves
 
 data = load("fashion_mnist", seed=ctx.seed)
@@ -166,8 +167,8 @@ def hidden_layers_use_relu_and_logits_are_raw():
 # se conservan son los de esa mejor época. Un callback de checkpoint los escribe en disco cada
 # vez que la pérdida de validación mejora.
 
-# %% exercise="early_stop"
-def early_stop(val_losses: list, patience: int) -> tuple:
+# %% exercise="early_stopping"
+def early_stopping(val_losses: list, patience: int) -> tuple:
     """[en] Decide early stopping after an epoch. `val_losses` holds the validation loss of
     every epoch so far, in order (epoch 1 first). Return `(best_epoch, stop)`: `best_epoch` is
     the epoch number (1-based) of the lowest loss, the first one if several are equal (a later
@@ -198,28 +199,31 @@ from dlab.engine import EarlyStopping
 from dlab.exercises import expect
 
 
-@ctx.check("early_stop")
+@ctx.check("early_stopping")
 def finds_the_first_best_epoch():
-    result = early_stop([0.9, 0.5, 0.7, 0.6], patience=5)
-    expect.type(result, tuple, "early_stop([0.9, 0.5, 0.7, 0.6], 5)")
-    expect.equal(result, (2, False), "early_stop([0.9, 0.5, 0.7, 0.6], patience=5)")
-    expect.equal(early_stop([0.9, 0.5, 0.5, 0.6], patience=5)[0], 2,
-                 "best epoch of early_stop([0.9, 0.5, 0.5, 0.6], 5) (a tie is no improvement)")
-    expect.equal(early_stop([0.4], patience=1), (1, False), "early_stop([0.4], patience=1)")
+    result = early_stopping([0.9, 0.5, 0.7, 0.6], patience=5)
+    expect.type(result, tuple, "early_stopping([0.9, 0.5, 0.7, 0.6], patience=5)")
+    expect.equal(result, (2, False), "early_stopping([0.9, 0.5, 0.7, 0.6], patience=5)")
+    expect.equal(early_stopping([0.9, 0.5, 0.5, 0.6], patience=5)[0], 2,
+                 "best epoch of early_stopping([0.9, 0.5, 0.5, 0.6], patience=5) (a tie is no "
+                 "improvement)")
+    expect.equal(early_stopping([0.4], patience=1), (1, False),
+                 "early_stopping([0.4], patience=1)")
 
 
-@ctx.check("early_stop")
+@ctx.check("early_stopping")
 def stops_after_exactly_patience_epochs():
-    expect.equal(early_stop([0.9, 0.5, 0.7, 0.6], patience=3)[1], False,
-                 "stop of early_stop([0.9, 0.5, 0.7, 0.6], patience=3) (2 epochs since the best)")
-    expect.equal(early_stop([0.9, 0.5, 0.7, 0.6, 0.8], patience=3)[1], True,
-                 "stop of early_stop([0.9, 0.5, 0.7, 0.6, 0.8], patience=3) (3 epochs since "
+    expect.equal(early_stopping([0.9, 0.5, 0.7, 0.6], patience=3)[1], False,
+                 "stop of early_stopping([0.9, 0.5, 0.7, 0.6], patience=3) (2 epochs since "
                  "the best)")
-    expect.equal(early_stop([0.9, 0.5, 0.7, 0.6, 0.4], patience=3), (5, False),
-                 "early_stop([0.9, 0.5, 0.7, 0.6, 0.4], patience=3) (the last epoch improved)")
+    expect.equal(early_stopping([0.9, 0.5, 0.7, 0.6, 0.8], patience=3)[1], True,
+                 "stop of early_stopping([0.9, 0.5, 0.7, 0.6, 0.8], patience=3) (3 epochs since "
+                 "the best)")
+    expect.equal(early_stopping([0.9, 0.5, 0.7, 0.6, 0.4], patience=3), (5, False),
+                 "early_stopping([0.9, 0.5, 0.7, 0.6, 0.4], patience=3) (the last epoch improved)")
 
 
-@ctx.check("early_stop")
+@ctx.check("early_stopping")
 def agrees_with_the_early_stopping_callback():
     rng = random.Random(0)
     for trial in range(20):
@@ -229,36 +233,30 @@ def agrees_with_the_early_stopping_callback():
         trainer = SimpleNamespace(stop_training=False)
         for epoch, loss in enumerate(losses, start=1):
             callback.on_epoch_end(trainer, epoch, {"val_loss": loss})
-            best, stop = early_stop(losses[:epoch], patience)
-            what = f"early_stop({losses[:epoch]}, patience={patience})"
+            best, stop = early_stopping(losses[:epoch], patience)
+            what = f"early_stopping({losses[:epoch]}, patience={patience})"
             expect.equal((best, bool(stop)), (callback.best_epoch, trainer.stop_training), what)
             if trainer.stop_training:
                 break
 
 
 # %% [markdown] lang="en"
-# The lab asks `early_stop` after every epoch (a small callback) and stops when it says so.
-# Adam updates the weights; `fused=True` runs its update for all parameters in one kernel,
-# about a third faster per epoch on a CPU.
+# The trainer asks `early_stopping` after every epoch, stops when it says so and puts back the
+# weights of the best epoch it names. Adam updates the weights; `fused=True` runs its update
+# for all parameters in one kernel, about a third faster per epoch on a CPU.
 
 # %% [markdown] lang="es"
-# El laboratorio le pregunta a `early_stop` después de cada época (con un pequeño callback) y
-# se detiene cuando lo indica. Adam actualiza los pesos; `fused=True` hace su actualización
-# de todos los parámetros en un solo kernel, alrededor de un tercio más rápido por época en CPU.
+# El entrenador le pregunta a `early_stopping` después de cada época, se detiene cuando lo indica
+# y restaura los pesos de la mejor época que señala. Adam actualiza los pesos; `fused=True`
+# hace su actualización de todos los parámetros en un solo kernel, alrededor de un tercio más
+# rápido por época en CPU.
 
 # %%
-class StopWhenTold(Callback):
-    """Ends training when `early_stop`, asked after every epoch, says so."""
-
-    def on_epoch_end(self, trainer, epoch, logs):
-        if early_stop(trainer.history["val_loss"], cfg.patience)[1]:
-            trainer.stop_training = True
-
-
 model = build_mlp(cfg.hidden)
 optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)
 trainer = Trainer(model, optimizer, metrics=["accuracy"], callbacks=[
-    StopWhenTold(), ModelCheckpoint(ctx.checkpoint_path, monitor="val_loss"),
+    RuleEarlyStopping(early_stopping, patience=cfg.patience),
+    ModelCheckpoint(ctx.checkpoint_path, monitor="val_loss"),
 ], **ctx.trainer_options())
 history = trainer.fit((X_train, y_train), data.val, epochs=cfg.epochs,
                       batch_size=cfg.batch_size, seed=ctx.seed, **ctx.fit_options())
@@ -276,14 +274,14 @@ history = trainer.fit((X_train, y_train), data.val, epochs=cfg.epochs,
 # sube: el modelo empieza a memorizar las imágenes de entrenamiento.
 
 # %%
-best_epoch, _ = early_stop(history["val_loss"], cfg.patience)
+best_epoch, _ = early_stopping(history["val_loss"], cfg.patience)
 best_val_loss = history["val_loss"][best_epoch - 1]
 ctx.figure("curves", training_curves(history, pairs=(("loss", "val_loss"), ("val_accuracy",)),
                                      mark=best_epoch))
 # Reload the checkpoint (not an in-memory copy): proves the file on disk is the best model.
 saved = load_weights(model, ctx.checkpoint_path)
 ctx.table([ctx.t("epochs trained", "épocas entrenadas"),
-           ctx.t("best epoch (early_stop)", "mejor época (early_stop)"),
+           ctx.t("best epoch (early_stopping)", "mejor época (early_stopping)"),
            ctx.t("epoch of the checkpoint", "época del checkpoint"),
            ctx.t("best validation loss", "mejor pérdida de validación")],
           [[len(history), best_epoch, saved.get("epoch"), best_val_loss]])

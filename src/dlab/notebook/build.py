@@ -82,12 +82,15 @@ def default_name(lab_id: str, lang: str, solution: bool) -> str:
     return f"{lab_id}{'-solution' if solution else ''}{'' if lang == 'en' else '.' + lang}.ipynb"
 
 
-def write(lab_id: str, path: str | Path, **options) -> Path:
-    """Write the notebook to ``path`` (a file, or a folder for the default name)."""
+def write(lab_id: str, path: str | Path, force: bool = True, **options) -> Path | None:
+    """Write the notebook to ``path`` (a file, or a folder for the default name). With
+    ``force=False`` an existing file is kept (it may hold a student's work): returns None."""
     path = Path(path)
     if path.is_dir() or not path.suffix:
         path = path / default_name(lab_id, options.get("lang", "en"),
                                    options.get("solution", False))
+    if path.exists() and not force:
+        return None
     notebook = build(lab_id, **options)
     nbformat = _nbformat()
     nbformat.validate(notebook)
