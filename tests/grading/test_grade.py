@@ -158,3 +158,20 @@ def test_folder_gradebook(tmp_path):
     assert "ana_py/grade.html" in html
     grade_json = json.loads((tmp_path / "grades" / "ana_py" / "grade.json").read_text())
     assert grade_json["score"] == 5
+
+
+def test_a_wrong_perceptron_rule_loses_exactly_its_checks_points(tmp_path):
+    """Second lab: the update rule with `>` instead of `>=` (a score of exactly 0 must count as
+    a 1) fails one check of perceptron_update; the other exercises keep every point."""
+    labfile = catalog.get("perceptron-xor")
+    sources = {c.exercise: c.source for c in labfile.cells if c.role == "exercise"}
+    sources["perceptron_update"] = sources["perceptron_update"].replace("+ b >= 0", "+ b > 0")
+    path = tmp_path / "alumno.py"
+    path.write_text("\n\n".join(sources.values()))
+    result = grade_submission("perceptron-xor", path, tmp_path / "out", quick=True,
+                              limits=FAST, scored=set())
+    lost = {r["name"] for r in result["rows"] if not r["passed"]}
+    assert lost == {"a_false_one_subtracts_and_zero_counts_as_one"}
+    weights = {r["name"]: r["max"] for r in result["rows"]}
+    assert result["score"] == result["max_score"] - weights[lost.pop()]
+    assert result["problem"] == "wrong_value"

@@ -438,14 +438,14 @@ ctx.figure("same_weights", fig)
 
 # %% [markdown] lang="en"
 # Left: the largest weight difference per tensor (log scale; dashed line: 1e-6; a difference of
-# exactly 0 is drawn at 1e-18). In float64 the gap falls by about nine orders of magnitude, like
-# the round-off itself: the float32 difference was rounding, not a different algorithm. Right:
-# the `nn.Module`'s decision regions, indistinguishable from scratch-net's.
+# exactly 0 is drawn at 1e-18). In float64 the gap falls by eight to nine orders of magnitude,
+# like the round-off itself: the float32 difference was rounding, not a different algorithm.
+# Right: the `nn.Module`'s decision regions, indistinguishable from scratch-net's.
 
 # %% [markdown] lang="es"
 # Izquierda: la mayor diferencia de pesos por tensor (escala logarítmica; línea punteada: 1e-6;
-# una diferencia de exactamente 0 se dibuja en 1e-18). En float64 la diferencia cae unos nueve
-# órdenes de magnitud, como el propio redondeo: la de float32 era redondeo, no un algoritmo
+# una diferencia de exactamente 0 se dibuja en 1e-18). En float64 la diferencia cae entre ocho y
+# nueve órdenes de magnitud, como el propio redondeo: la de float32 era redondeo, no un algoritmo
 # distinto. Derecha: las regiones de decisión del `nn.Module`, idénticas a las de scratch-net.
 
 # %% [markdown] lang="en"
