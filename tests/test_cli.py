@@ -378,3 +378,31 @@ def test_sigterm_records_the_run_as_interrupted(tmp_path, when):
     record = json.loads((run_dir_of(tmp_path) / "metrics.json").read_text())
     assert record["status"] == "interrupted" and record["error"].startswith("SystemExit")
     assert (run_dir_of(tmp_path) / "report.md").exists()
+
+
+# ---------------------------------------------------------------- hardening
+@pytest.mark.parametrize("where", ["file", "under_a_file", "proc"])
+def test_out_that_cannot_be_written_is_a_clear_error(tmp_path, capsys, where):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    out = {"file": a_file, "under_a_file": a_file / "runs", "proc": Path("/proc/dlab-runs")}
+    assert main(["run", "moons-mlp", "--quick", "--out", str(out[where])]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Cannot write a run folder under --out" in err
+
+
+@pytest.mark.parametrize("typed", ["MOONS-MLP", "Moons_Mlp"])
+def test_unknown_id_in_another_case_gets_a_suggestion(typed, capsys):
+    assert main(["run", typed, "--quick"]) == 2
+    assert "Did you mean: moons-mlp" in capsys.readouterr().err
+
+
+def test_no_profiler_dumps_in_the_repository():
+    import subprocess as sp
+
+    root = Path(__file__).resolve().parents[1]
+    tracked = sp.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout
+    if not tracked:
+        pytest.skip("not a git checkout")
+    dumps = [f for f in tracked.splitlines() if f.endswith((".out", ".prof", ".pstats"))]
+    assert not dumps, dumps

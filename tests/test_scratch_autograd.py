@@ -317,3 +317,24 @@ def test_random_expression_graphs_match_torch(program) -> None:
 @given(data=st.data())
 def test_random_graphs_using_each_op_match_torch(op: str, data) -> None:
     check_program(*data.draw(programs(must_use=op)))
+
+
+def test_a_graph_thousands_of_nodes_deep_backpropagates():
+    """An RNN unrolled over a long sequence makes a very deep graph: no RecursionError."""
+    import sys
+
+    depth = 3 * sys.getrecursionlimit()
+    w = Tensor(np.array(0.999))
+    h = Tensor(np.array(1.0))
+    for _ in range(depth):
+        h = h * w + 0.001
+    h.backward()
+    # h_T = w^T + 0.001 (w^(T-1) + ... + 1): compare dh/dw with torch on the same recurrence.
+    wt = torch.tensor(0.999, dtype=torch.float64, requires_grad=True)
+    ht = torch.tensor(1.0, dtype=torch.float64)
+    for _ in range(depth):
+        ht = ht * wt + 0.001
+    ht.backward()
+    assert np.isclose(float(w.grad), wt.grad.item(), rtol=1e-9)
+    h.zero_grad()
+    assert float(w.grad) == 0.0

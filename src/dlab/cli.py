@@ -182,6 +182,8 @@ def _grade(args) -> int:
 def _print_grade(result: dict, console) -> None:
     from rich.table import Table
 
+    from dlab.grading.grade import verdict
+
     table = Table(title=f"{result['lab']} — {result['submission']}: {result['score']:g} / "
                         f"{result['max_score']:g} ({result['problem_text']})")
     for col in ("item", "result", "detail", "points"):
@@ -190,7 +192,7 @@ def _print_grade(result: dict, console) -> None:
         item = f"{row['exercise']} · {row['name']}" if row["kind"] == "check" else row["text"]
         value = "" if row["value"] is None else f" ({row['value']:.4g})" \
             if isinstance(row["value"], float) else f" ({row['value']})"
-        mark = "[green]PASS[/]" if row["passed"] else "[red]FAIL[/]"
+        mark = {"PASS": "[green]PASS[/]", "FAIL": "[red]FAIL[/]"}.get(verdict(row), "—")
         table.add_row(item, mark, row["message"] + value, f"{row['points']:g}/{row['max']:g}")
     console.print(table)
 

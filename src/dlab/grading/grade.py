@@ -244,6 +244,13 @@ LABELS = {
 }
 
 
+def verdict(row: dict) -> str:
+    """PASS, FAIL, or a dash for a criterion that is not scored (quick mode)."""
+    if row["max"] == 0:
+        return "—"
+    return "PASS" if row["passed"] else "FAIL"
+
+
 def _item(row: dict) -> str:
     return f"{row['exercise']} · {row['name']}" if row["kind"] == "check" else row["text"]
 
@@ -255,7 +262,7 @@ def _number(value) -> str:
 def to_html(result: dict) -> str:
     L = LABELS[result["lang"]]
     e = html.escape
-    rows = [[L[r["kind"]], _item(r), "PASS" if r["passed"] else "FAIL", _number(r["value"]),
+    rows = [[L[r["kind"]], _item(r), verdict(r), _number(r["value"]),
              r["message"], f"{r['points']:g} / {r['max']:g}"] for r in result["rows"]]
     link = (f"<p><a href='{e(result['report'])}'>{L['report']}</a></p>"
             if result.get("report") else "")

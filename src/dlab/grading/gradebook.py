@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlab.errors import DlabError
-from dlab.grading.grade import LABELS, Limits, grade_submission, quick_reference
+from dlab.grading.grade import LABELS, Limits, grade_submission, quick_reference, verdict
 from dlab.io import write_text
 from dlab.lab.report import page
 
+MARKS = {"PASS": "<td class='pass'>✓</td>", "FAIL": "<td class='fail'>✗</td>", "—": "<td>—</td>"}
 HEADERS = {"en": ["submission", "score", "max_score", "percent", "problem", "message",
                   "seconds"],
            "es": ["entrega", "puntaje", "puntaje_max", "porcentaje", "problema", "mensaje",
@@ -83,8 +84,7 @@ def to_html(results: list[dict], lab_id: str, lang: str) -> str:
         cells = [f"<a href='{e(link)}'>{e(r['submission'])}</a>",
                  f"{r['score']:g}", f"{r['max_score']:g}", f"{r['percent']:g} %",
                  e(r["problem_text"]), e(r["message"][:200])]
-        marks = ["<td class='pass'>✓</td>" if row["passed"] else "<td class='fail'>✗</td>"
-                 for row in r["rows"]]
+        marks = [MARKS[verdict(row)] for row in r["rows"]]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "".join(marks) + "</tr>")
     legend = "".join(f"<li>{e(c)}</li>" for c in _columns(results))
     return page(f"{lab_id} gradebook", lang,

@@ -109,7 +109,10 @@ def labs() -> dict[str, LabFile]:
 def get(lab_id: str) -> LabFile:
     every = labs()
     if lab_id not in every:
-        close = difflib.get_close_matches(lab_id, every, n=3, cutoff=0.5)
+        # Compared in lower case, so MOONS-MLP or Moons_MLP still finds moons-mlp.
+        by_key = {i.lower(): i for i in every}
+        key = lab_id.lower().replace("_", "-")
+        close = [by_key[k] for k in difflib.get_close_matches(key, by_key, n=3, cutoff=0.5)]
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise DlabError(f"Unknown lab '{lab_id}'.{hint} Run `dlab list` to see every lab id.")
     return every[lab_id]

@@ -39,17 +39,28 @@ def environment(device: str) -> dict:
     }
 
 
+def _unwritable(out: Path, exc: OSError) -> DlabError:
+    reason = exc.strerror or str(exc)
+    if out.exists() and not out.is_dir():
+        reason = "it is a file, not a folder"
+    return DlabError(f"Cannot write a run folder under --out '{out}': {reason}. Point --out at "
+                     "a folder you can write to (it is created if missing), e.g. --out runs.")
+
+
 def new_run_dir(out: Path, lab_id: str, quick: bool) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = out / lab_id / (stamp + ("-quick" if quick else ""))
-    base.parent.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 1000):  # two runs started in the same second must not share a folder
-        run_dir = base if n == 1 else base.with_name(f"{base.name}-{n}")
-        try:
-            run_dir.mkdir()
-            return run_dir
-        except FileExistsError:
-            continue
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):  # two runs started in the same second must not share a folder
+            run_dir = base if n == 1 else base.with_name(f"{base.name}-{n}")
+            try:
+                run_dir.mkdir()
+                return run_dir
+            except FileExistsError:
+                continue
+    except OSError as exc:  # a file in the way, no permission, a read-only disk...
+        raise _unwritable(out, exc) from None
     raise DlabError(f"Could not create a new run folder under {base.parent}.")
 
 
@@ -104,7 +115,10 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
         "config": dataclasses.asdict(cfg), "environment": environment(str(torch_device)),
         "metrics": {}, "criteria": [], "checks": [], "story": [], "error": None,
     }
-    write_json(run_dir / "metrics.json", record)
+    try:
+        write_json(run_dir / "metrics.json", record)
+    except OSError as exc:
+        raise _unwritable(Path(out), exc) from None
     ctx = Context(lab=labfile, out=run_dir, record=record, lang=lang, quick=quick, seed=seed,
                   device=str(torch_device), console=console, resuming=previous is not None,
                   notebook=notebook, listener=listener)

@@ -288,17 +288,23 @@ def _as_tensor(value: Operand) -> Tensor:
 
 
 def topo_sort(root: Tensor) -> list[Tensor]:
-    """All tensors ``root`` depends on (itself included), each after all of its inputs."""
+    """All tensors ``root`` depends on (itself included), each after all of its inputs.
+
+    The depth-first search keeps its own stack instead of recursing, so a graph thousands of
+    nodes deep (an RNN unrolled over a long sequence) does not hit Python's recursion limit.
+    It visits inputs in the same order as the recursive version would."""
     order: list[Tensor] = []
     visited: set[int] = set()
-
-    def visit(node: Tensor) -> None:
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
         if id(node) in visited:
-            return
+            continue
         visited.add(id(node))
-        for child in node._prev:
-            visit(child)
-        order.append(node)
-
-    visit(root)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node._prev)
+                     if id(child) not in visited)
     return order
