@@ -1,6 +1,10 @@
 """The training doctor: each classic mistake is triggered through a real Trainer.fit."""
+import ast
 import functools
+import inspect
 import io
+import re
+import sys
 
 import pytest
 import torch
@@ -10,9 +14,11 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from dlab.data import Batches
+from dlab.diagnostics import checks, doctor
+from dlab.diagnostics.checks import CHECKS_BEFORE_FIT, Diagnosis
 from dlab.diagnostics.doctor import Doctor, dead_relus
 from dlab.engine import LRScheduler, Trainer
-from dlab.errors import TrainingError
+from dlab.errors import ConfigError, TrainingError
 from dlab.models.mlp import MLP
 
 
@@ -505,3 +511,265 @@ def test_a_partial_of_a_torch_loss_is_recognised():
     loss = functools.partial(F.cross_entropy, label_smoothing=0.1)
     msg = fit_error(make_trainer(mlp(), loss=loss), (X, y + 5))
     assert "labels from 5 to 7" in msg
+
+
+# ------------------------------------------------------------------ 10. X and y row counts
+
+
+def test_x_and_y_with_different_row_counts():
+    X, y = classification(n=100)
+    msg = fit_error(make_trainer(mlp()), (X, y[:90]))
+    assert ("The training data has 100 rows in X but 90 in y (X shape (100, 4), "
+            "y shape (90,))") in msg
+    assert "applied to X but not to y" in msg and "X, y = X[keep], y[keep]" in msg
+    msg = fit_error(make_trainer(mlp(), lang="es"), (X, y[:90]))
+    assert ("Los datos de entrenamiento tienen 100 filas en X pero 90 en y (forma de X "
+            "(100, 4), forma de y (90,))") in msg
+    assert "se aplicó una partición, un filtro o una mezcla a X pero no a y" in msg
+    assert "X, y = X[keep], y[keep]" in msg
+
+
+def test_validation_rows_are_checked_before_training():
+    X, y = classification(n=100)
+    trainer = make_trainer(mlp())
+    msg = fit_error(trainer, (X, y), val=(X[:50], y[:40]))
+    assert "The validation data has 50 rows in X but 40 in y" in msg
+    assert trainer.global_step == 0  # not after a whole epoch of training
+    msg = fit_error(make_trainer(mlp(), lang="es"), (X, y), val=(X[:50], y[:40]))
+    assert "Los datos de validación tienen 50 filas en X pero 40 en y" in msg
+
+
+def test_matching_rows_train_and_validate_normally():
+    X, y = classification(n=100)
+    history = make_trainer(mlp()).fit((X[:80], y[:80]), val=(X[80:], y[80:]), epochs=2,
+                                      batch_size=16)
+    assert history.warnings == [] and len(history.epochs) == 2
+    assert "val_loss" in history.epochs[-1]
+
+
+# ------------------------------------------------------------------ 11. inputs vs first layer
+
+
+def test_inputs_narrower_than_the_first_layer():
+    X, y = classification(features=3)
+    msg = fit_error(make_trainer(mlp(features=4)), (X, y))
+    assert ("The model's first layer ('0', nn.Linear(4, 16)) expects 4 features per sample, "
+            "but the data has 3 (X shape (64, 3))") in msg
+    assert "'mat1 and mat2 shapes cannot be multiplied (16x3 and 4x16)'" in msg
+    assert "in_features = X.shape[1] (here nn.Linear(3, 16))" in msg and "one-hot" in msg
+    msg = fit_error(make_trainer(mlp(features=4), lang="es"), (X, y))
+    assert ("La primera capa del modelo ('0', nn.Linear(4, 16)) espera 4 características por "
+            "muestra, pero los datos tienen 3 (forma de X (64, 3))") in msg
+    assert "in_features = X.shape[1] (aquí nn.Linear(3, 16))" in msg
+    # without the doctor, torch's own message
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        make_trainer(mlp(features=4), doctor=False).fit((X, y), epochs=1, batch_size=16)
+
+
+def test_flat_vector_inputs_and_flattened_images():
+    X = torch.randn(64)
+    msg = fit_error(make_trainer(nn.Linear(1, 1), loss="mse"), (X, X[:, None] * 2))
+    assert "expects 1 feature per sample" in msg and "X = X.unsqueeze(1)" in msg
+    images, y = torch.rand(64, 1, 28, 28), torch.randint(0, 3, (64,))
+    model = nn.Sequential(nn.Flatten(), nn.Linear(700, 3))
+    msg = fit_error(make_trainer(model, lang="es"), (images, y))
+    assert ("espera 700 características por muestra, pero los datos tienen 784 valores por "
+            "muestra una vez aplanados (forma de X (64, 1, 28, 28): 1 x 28 x 28 = 784)") in msg
+    assert "in_features = X[0].numel() (aquí nn.Linear(784, 3))" in msg
+
+
+def conv_net(in_channels):
+    return nn.Sequential(nn.Conv2d(in_channels, 4, 3), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(4 * 6 * 6, 2))
+
+
+@pytest.mark.parametrize("model_channels, images, expected", [
+    (3, (64, 1, 8, 8), "expects 3 channels per sample, (N, C, H, W), but the data has 1 "
+                       "(X shape (64, 1, 8, 8))"),
+    (3, (64, 8, 8, 3), "channels-last, (N, H, W, C)"),
+    (1, (64, 8, 8), "no channel dimension (X shape (64, 8, 8))"),
+], ids=["channels", "channels_last", "no_channel_dim"])
+def test_images_that_do_not_fit_the_first_convolution(model_channels, images, expected):
+    X, y = torch.rand(*images), torch.randint(0, 2, (64,))
+    msg = fit_error(make_trainer(conv_net(model_channels)), (X, y), epochs=1)
+    assert "The model's first layer ('0', nn.Conv2d(" in msg and expected in msg
+    fix = {(64, 1, 8, 8): "X = X.repeat(1, 3, 1, 1)", (64, 8, 8, 3): "X = X.permute(0, 3, 1, 2)",
+           (64, 8, 8): "X = X.unsqueeze(1)"}[images]
+    assert fix in msg
+
+
+def test_inputs_that_fit_the_first_layer_train_normally():
+    X, y = classification(features=3)
+    assert fit_warnings(make_trainer(mlp(features=3)), (X, y)) == []
+    images = torch.rand(32, 3, 8, 8) - 0.5
+    assert fit_warnings(make_trainer(conv_net(3)), (images, torch.randint(0, 2, (32,)))) == []
+
+
+def test_a_mismatch_deeper_in_the_model_is_left_to_torch():
+    # the data fits the first layer; the model itself is inconsistent: not a data problem
+    X, y = classification()
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(15, 3))
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        make_trainer(model).fit((X, y), epochs=1, batch_size=16)
+
+    class Scaled(nn.Module):  # parameters of its own used before the first layer: unsure
+        def __init__(self):
+            super().__init__()
+            self.scale, self.fc = nn.Parameter(torch.ones(3)), nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.fc(x * self.scale)
+
+    with pytest.raises(RuntimeError):
+        make_trainer(Scaled()).fit((X[:, :3], y), epochs=1, batch_size=16)
+
+
+# ------------------------------------------------------------------ 12. the run's language
+
+
+def test_lang_must_be_en_or_es():
+    with pytest.raises(ConfigError, match="'en'.*'es'"):
+        make_trainer(mlp(), lang="fr")
+    assert make_trainer(mlp()).lang == "en" and make_trainer(mlp(), lang="es").lang == "es"
+
+
+def test_non_finite_loss_in_spanish():
+    X = torch.randn(64, 4)
+    model = nn.Linear(4, 1)
+    trainer = make_trainer(model, torch.optim.SGD(model.parameters(), lr=1e6), loss="mse",
+                           lang="es")
+    msg = fit_error(trainer, (X, X.sum(1, keepdim=True)))
+    assert ("La pérdida se volvió inf en la época 1, paso 4 (tasa de aprendizaje 1e+06)"
+            in msg)
+    assert "una tasa de aprendizaje demasiado alta" in msg and "lr=100000" in msg
+    assert "recorta los gradientes con Trainer(..., grad_clip=1.0)" in msg
+
+
+def test_softmax_before_cross_entropy_warns_in_spanish():
+    X, y = classification()
+    model = nn.Sequential(mlp(), nn.Softmax(dim=1))
+    (warning,) = fit_warnings(make_trainer(model, lang="es"), (X, y))
+    assert "El modelo produce probabilidades (su forward termina con Softmax)" in warning
+    assert "quita la Softmax final del modelo" in warning and "CrossEntropyLoss" in warning
+
+
+def test_labels_out_of_range_in_spanish():
+    X, y = classification()
+    msg = fit_error(make_trainer(mlp(), lang="es"), (X, y + 1))
+    assert "Las etiquetas de clase deben ser enteros en 0..2 porque el modelo tiene 3" in msg
+    assert "las etiquetas parecen numeradas de 1 a 3: usa y = y - 1" in msg
+
+
+def test_column_and_flat_targets_in_spanish():
+    X = torch.randn(64, 4)
+    msg = fit_error(make_trainer(mlp(out=1), loss="mse", lang="es"), (X, X.sum(1)))
+    assert "MSELoss recibe salidas de forma (16, 1) pero objetivos de forma (16,)" in msg
+    assert "se expande en silencio (broadcasting) a (16, 16)" in msg
+    assert "y = y.unsqueeze(1)" in msg
+    X, y = classification()
+    msg = fit_error(make_trainer(mlp(), lang="es"), (X, y.unsqueeze(1)))
+    assert "sobra una columna" in msg and "Solución: y = y.squeeze(1).long()." in msg
+
+
+def test_warnings_in_spanish():
+    X, y = classification(n=200)
+    model = mlp()
+    with torch.no_grad():
+        model[0].bias.fill_(-1e4)  # dead even for inputs in the hundreds
+    trainer = make_trainer(model, torch.optim.SGD(model.parameters(), lr=1e-6), lang="es")
+    warnings = fit_warnings(trainer, (X * 50 + 300, y))
+    assert any(w.startswith("Las entradas no están escaladas: el primer lote tiene media")
+               for w in warnings)
+    assert any("ReLU muertas: después de la época 1, la capa '1' produce 0" in w
+               for w in warnings)
+
+
+# Every place that builds a Diagnosis, with the existing tests that trigger it.
+TRIGGERS = [
+    (test_two_schedulers_on_one_optimizer, "check_schedulers"),
+    (test_one_scheduler_is_fine_and_a_stale_one_warns, "check_schedulers"),
+    (test_nan_rows_in_the_training_set_are_found_before_training, "check_non_finite_data"),
+    (test_inputs_narrower_than_the_first_layer, "check_input_width"),
+    (test_flat_vector_inputs_and_flattened_images, "check_input_width"),
+    (lambda: [test_images_that_do_not_fit_the_first_convolution(c, i, e) for c, i, e in [
+        (3, (64, 1, 8, 8), "3 channels"), (3, (64, 8, 8, 3), "channels-last"),
+        (1, (64, 8, 8), "no channel")]], "check_input_width"),
+    (test_model_that_mixes_samples_changes_the_batch_size, "check_batch_size"),
+    (test_regression_column_output_against_flat_targets, "check_regression_targets"),
+    (test_regression_flat_output_against_column_targets, "check_regression_targets"),
+    (test_regression_with_integer_targets, "check_regression_targets"),
+    (test_float_class_labels_for_cross_entropy, "check_class_targets"),
+    (test_column_of_labels_for_cross_entropy, "check_class_targets"),
+    (test_integer_one_hot_targets, "check_class_targets"),
+    (test_one_hot_targets_with_wrong_width, "_one_hot_width"),
+    (test_bce_with_logits_needs_float_targets_of_the_output_shape, "check_binary_targets"),
+    (test_bce_with_two_outputs_suggests_cross_entropy, "check_binary_targets"),
+    (test_labels_numbered_from_one, "check_label_range"),
+    (test_a_rare_bad_label_is_found_in_the_whole_training_set, "check_label_range"),
+    (test_bad_labels_in_the_first_batch_of_an_unknown_iterable, "check_label_range"),
+    (test_multiclass_labels_fed_to_bce, "check_label_range"),
+    (test_batchnorm_with_a_last_batch_of_one_sample, "check_batchnorm_batch_of_one"),
+    (test_batchnorm_with_batch_size_one, "check_batchnorm_batch_of_one"),
+    (test_softmax_layer_before_cross_entropy_warns, "check_probabilities_into_logits_loss"),
+    (test_functional_softmax_in_forward_is_found_in_the_graph,
+     "check_probabilities_into_logits_loss"),
+    (test_softmax_hidden_behind_another_op_is_found_from_the_outputs,
+     "check_probabilities_into_logits_loss"),
+    (test_sigmoid_before_bce_with_logits_warns, "check_probabilities_into_logits_loss"),
+    (test_nll_loss_needs_log_probabilities, "check_probabilities_into_logits_loss"),
+    (test_unscaled_inputs_warn, "check_input_scale"),
+    (test_raw_pixels_warn_divide_by_255, "check_input_scale"),
+    (test_non_finite_loss_from_huge_learning_rate_names_epoch_and_step, "non_finite_loss"),
+    (test_non_finite_loss_from_unscaled_inputs_blames_the_inputs, "non_finite_loss"),
+    (test_non_finite_loss_from_nan_data_in_a_later_batch, "non_finite_loss"),
+    (test_non_finite_loss_on_the_first_step_with_clean_inputs_blames_targets_or_model,
+     "non_finite_loss"),
+    (test_dead_relus_warn_once_naming_the_layer, "after_epoch"),
+    (test_x_and_y_with_different_row_counts, "check_data_rows"),
+    (test_validation_rows_are_checked_before_training, "check_data_rows"),
+]
+
+
+@pytest.fixture
+def diagnoses(monkeypatch):
+    """Every Diagnosis built while the test runs, with the name of the function that built
+    it (checks run inside a try/except, so they are recorded here and asserted on after)."""
+    seen = []
+    init = Diagnosis.__init__
+
+    def record(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        seen.append((sys._getframe(1).f_code.co_name, self))
+
+    monkeypatch.setattr(Diagnosis, "__init__", record)
+    return seen
+
+
+def numbers(text: str) -> list[str]:
+    return sorted(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+@pytest.mark.parametrize("trigger, producer", TRIGGERS,
+                         ids=[f"{producer}-{getattr(t, '__name__', 'conv')[5:]}"
+                              for t, producer in TRIGGERS])
+def test_every_diagnosis_exists_in_english_and_spanish(trigger, producer, diagnoses):
+    trigger()
+    assert producer in {name for name, _ in diagnoses}
+    for name, d in diagnoses:
+        assert d.en.strip() and d.es.strip() and d.es != d.en, name
+        assert d.text("en") == d.en and d.text("es") == d.es
+        # the same numbers and shapes in both languages
+        assert numbers(d.en) == numbers(d.es), (name, d.en, d.es)
+
+
+def test_every_place_that_builds_a_diagnosis_has_a_trigger():
+    builders = set()
+    for module in (checks, doctor):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.FunctionDef) and any(
+                    isinstance(n, ast.Call) and getattr(n.func, "id", None) == "Diagnosis"
+                    for n in ast.walk(node)):
+                builders.add(node.name)
+    assert {check.__name__ for check in CHECKS_BEFORE_FIT} <= builders
+    assert builders == {producer for _, producer in TRIGGERS}

@@ -247,13 +247,13 @@ def test_no_grad_norm_keys_without_clipping():
     assert "grad_norm_mean" not in history.keys()
 
 
-# ---------------------------------------------------------------- AMP on CPU
-def test_amp_on_cpu_uses_bfloat16_autocast():
+# ---------------------------------------------------------------- precision, memory format
+def test_bf16_on_cpu_uses_bfloat16_autocast():
     X, y = separable()
     model = mlp()
     dtypes = []
     model[0].register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
-    t = trainer(model, amp=True)
+    t = trainer(model, precision="bf16")
     history = t.fit((X, y), (X, y), epochs=5, batch_size=16)
     assert torch.bfloat16 in dtypes
     assert all(math.isfinite(v) for v in history["loss"] + history["val_loss"])
@@ -268,3 +268,51 @@ def test_training_data_without_a_single_batch_is_refused():
     X, y = separable(10)
     with pytest.raises(ConfigError, match="no batch"):
         trainer(mlp()).fit(Batches(X, y, batch_size=16, drop_last=True), epochs=1)
+
+
+def test_fp32_is_plain_float32():
+    X, y = separable()
+    model = mlp()
+    dtypes = []
+    model[0].register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+    trainer(model, precision="fp32").fit((X, y), epochs=1, batch_size=16)
+    assert set(dtypes) == {torch.float32}
+
+
+def test_auto_precision_follows_the_hardware(monkeypatch):
+    from dlab import runtime
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: True)
+    assert runtime.resolve_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(runtime, "cpu_has_native_bf16", lambda: False)
+    assert runtime.resolve_precision("auto", cpu) == "fp32"
+    assert runtime.resolve_precision("auto", torch.device("mps")) == "fp32"
+    assert runtime.resolve_precision("fp32", cpu) == "fp32"
+    with pytest.raises(ConfigError, match="Unknown precision 'half'"):
+        runtime.resolve_precision("half", cpu)
+
+
+def test_conv_models_go_channels_last_and_the_choice_is_logged():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+    X, y = torch.randn(32, 3, 8, 8), torch.randint(0, 2, (32,))
+    seen = []
+    model[0].register_forward_pre_hook(lambda m, i: seen.append(
+        i[0].is_contiguous(memory_format=torch.channels_last)))
+    log = []
+    t = trainer(model, precision="fp32", setup_log=log)
+    t.fit((X, y), epochs=1, batch_size=8)
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert seen and all(seen)
+    assert len(log) == 1 and log[0]["model"] == "Sequential"
+    assert (log[0]["precision"], log[0]["memory_format"]) == ("fp32", "channels_last")
+    # an MLP keeps the default layout
+    log.clear()
+    trainer(mlp(), precision="fp32", setup_log=log)
+    assert log[0]["memory_format"] == "contiguous"
+
+
+def test_the_default_optimizer_is_fused_adam():
+    t = Trainer(mlp(), device="cpu", progress=False)
+    assert isinstance(t.optimizer, torch.optim.Adam) and t.optimizer.defaults["fused"]

@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="tiny budget (smoke test)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
+    run.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                     help="auto: bf16 autocast on CUDA and on CPUs with native bf16 (AMX, "
+                          "AVX512-BF16), fp32 elsewhere")
     run.add_argument("--data-dir", default=None,
                      help="folder with the datasets (<dir>/<dataset>/<file>); else $DLAB_DATA, "
                           "the cache (~/.cache/dlab) or a download")
@@ -108,6 +111,7 @@ def _run(args) -> int:
     from dlab.lab.runner import run_lab
 
     record = run_lab(args.lab, quick=args.quick, seed=args.seed, device=args.device,
+                     precision=args.precision,
                      data_dir=args.data_dir, lang=args.lang, out=args.out,
                      overrides=parse_assignments(args.overrides), resume=args.resume)
     return 0 if record["status"] == "passed" else 1

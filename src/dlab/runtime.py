@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,6 +40,36 @@ def select_device(name: str = "auto") -> torch.device:
         raise ConfigError("--device mps was asked for but Apple MPS is not available here. "
                           "Use --device cpu (or auto).")
     return device
+
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs that compute bf16 in hardware (Intel AMX or AVX512-BF16): there bf16
+    autocast is several times faster than fp32; elsewhere it is emulated and slower."""
+    try:
+        with open(Path("/proc/cpuinfo")) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), [])
+    except OSError:  # not Linux: no way to tell cheaply, so no bf16 by default
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 autocast on CUDA (fp16 on GPUs without bf16) and on CPUs with native
+    bf16; fp32 everywhere else, MPS included. An explicit choice is kept as it is."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"Unknown precision '{precision}'. Use one of {', '.join(PRECISIONS)}.")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if device.type == "cpu" and cpu_has_native_bf16():
+        return "bf16"
+    return "fp32"
 
 
 def rng_state() -> dict:

@@ -10,6 +10,12 @@ The Trainer calls it at three points, never per batch (the hot loop stays plain 
 * ``after_epoch(trainer, logs)``: the dead-ReLU scan, one forward pass over <= 512 samples
   with hooks that exist only during that pass.
 
+Before all of these, ``check_fit_data(trainer, train, val)`` (not gated by ``doctor=``: it only
+replaces an error) rejects ``(X, y)`` tuples whose X and y have different numbers of rows.
+
+Every message exists in English and Spanish (``Diagnosis.en`` / ``.es``); the doctor shows the
+one of ``trainer.lang``.
+
 Every check is defensive: an unknown loss, a non-tensor batch or a model that fails the probe
 forward pass is skipped, never turned into a crash of its own.
 """
@@ -17,13 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections import Counter
 
 import torch
 from torch import nn
 
-from dlab.diagnostics.checks import (CHECKS_BEFORE_FIT, Diagnosis, Probe, dataset_tensors,
-                                     describe_loss)
+from dlab.diagnostics.checks import (CHECKS_BEFORE_FIT, Diagnosis, LayerCall, Probe,
+                                     check_data_rows, dataset_tensors, describe_loss)
 from dlab.errors import TrainingError
 
 SCAN_SAMPLES = 512  # training samples used by the dead-ReLU scan
@@ -50,6 +57,21 @@ def side_effect_free(model: nn.Module, device: torch.device, graph: bool = False
             module.training = flag
 
 
+def lang_of(trainer) -> str:
+    """The language of the run's messages: ``trainer.lang`` ("en" or "es")."""
+    return "es" if getattr(trainer, "lang", "en") == "es" else "en"
+
+
+def check_fit_data(trainer, train, val=None) -> None:
+    """Before any batch is built: an ``(X, y)`` tuple whose X and y have different numbers of
+    rows would stop with a bare ValueError from ``Batches`` (or, for validation data, only
+    after a whole epoch of training). Raise the explanation instead."""
+    for data, role in ((train, "train"), (val, "val")):
+        diagnosis = check_data_rows(data, role)
+        if diagnosis is not None:
+            raise TrainingError(diagnosis.text(lang_of(trainer)))
+
+
 def _run(check, probe: Probe) -> Diagnosis | None:
     try:
         return check(probe)
@@ -69,16 +91,17 @@ class Doctor:
         x = x if isinstance(x, torch.Tensor) else None
         y = y if isinstance(y, torch.Tensor) else None
         data = getattr(trainer, "train_batches", None)
-        out, final_op, bn_values = self._probe_forward(trainer, x)
+        out, final_op, bn_values, error, first_layer = self._probe_forward(trainer, x)
         probe = Probe(trainer, x, y, out, describe_loss(trainer.loss_fn), data, final_op,
-                      bn_values)
+                      bn_values, error, first_layer)
         findings = [d for d in (_run(check, probe) for check in CHECKS_BEFORE_FIT) if d]
+        lang = lang_of(trainer)
         for d in findings:
             if not d.fatal:
-                trainer.warn(d.message)
+                trainer.warn(d.text(lang))
         fatal = next((d for d in findings if d.fatal), None)
         if fatal is not None:
-            raise TrainingError(fatal.message)
+            raise TrainingError(fatal.text(lang))
         try:
             self._scan_x = self._scan_inputs(trainer, x, data)
         except Exception:
@@ -87,31 +110,55 @@ class Doctor:
     @staticmethod
     def _probe_forward(trainer, x):
         """``model(x)`` as a detached float tensor (None if it fails or is not a tensor), the
-        op that produced it (from the autograd graph of this one batch, then dropped), and for
-        each BatchNorm layer how many values one sample gives it per channel."""
+        op that produced it (from the autograd graph of this one batch, then dropped), for
+        each BatchNorm layer how many values one sample gives it per channel, and, when the
+        pass fails, the first line of the error and the first layer with parameters that the
+        pass entered (what it received, and whether it got through)."""
         if x is None:
-            return None, None, {}
+            return None, None, {}, None, None
         bn_values: dict[str, int] = {}
+        first: list[LayerCall] = []
 
         def recorder(name):
             def hook(module, args):
                 bn_values[name] = math.prod(args[0].shape[2:])  # 1 for (N, C) inputs
             return hook
 
+        def enter(name):
+            def hook(module, args):
+                if not first:
+                    arg = args[0] if args else None
+                    first.append(LayerCall(name, module, tuple(arg.shape) if isinstance(
+                        arg, torch.Tensor) else None))
+            return hook
+
+        def leave(module, args, output):
+            if first and first[0].module is module:
+                first[0].finished = True
+
+        model = trainer.model
         handles = [m.register_forward_pre_hook(recorder(name))
-                   for name, m in trainer.model.named_modules()
+                   for name, m in model.named_modules()
                    if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for name, m in model.named_modules():
+            if any(True for _ in m.parameters(recurse=False)):
+                handles += [m.register_forward_pre_hook(enter(name)),
+                            m.register_forward_hook(leave)]
+        error = None
         try:
-            with side_effect_free(trainer.model, trainer.device, graph=True):
-                out = trainer.model(x)
-        except Exception:  # training itself will raise torch's error on the first step
+            with side_effect_free(model, trainer.device, graph=True):
+                out = model(x)
+        except Exception as exc:  # training itself will raise torch's error on the first step
             out = None
+            lines = str(exc).strip().splitlines()
+            error = (lines[0].strip() if lines else type(exc).__name__)[:200]
         finally:
             for h in handles:
                 h.remove()
+        layer = first[0] if first else None
         if not isinstance(out, torch.Tensor):
-            return None, None, bn_values
-        return out.detach().float(), final_op(out), bn_values
+            return None, None, bn_values, error, layer
+        return out.detach().float(), final_op(out), bn_values, error, layer
 
     @staticmethod
     def _scan_inputs(trainer, x, data) -> torch.Tensor | None:
@@ -133,11 +180,14 @@ class Doctor:
         try:
             cause = _non_finite_cause(trainer, xb, lr)
         except Exception:
-            cause = _GENERIC_NON_FINITE.format(lr=lr / 10, clip="clip gradients with "
-                                               "Trainer(..., grad_clip=1.0)")
-        raise TrainingError(
-            f"The loss became {value} at epoch {trainer.epoch}, step "
-            f"{trainer.batch_in_epoch + 1} (learning rate {lr:g}). {cause}")
+            cause = _generic_non_finite(lr, None, broken=False)
+        epoch, step = trainer.epoch, trainer.batch_in_epoch + 1
+        diagnosis = Diagnosis(
+            f"The loss became {value} at epoch {epoch}, step {step} (learning rate {lr:g}). "
+            f"{cause[0]}",
+            f"La pérdida se volvió {value} en la época {epoch}, paso {step} (tasa de "
+            f"aprendizaje {lr:g}). {cause[1]}", fatal=True)
+        raise TrainingError(diagnosis.text(lang_of(trainer)))
 
     def after_epoch(self, trainer, logs: dict) -> None:
         if self._scan_x is None:
@@ -147,20 +197,33 @@ class Doctor:
         except Exception:
             return
         n = self._scan_x.shape[0]
+        epoch = logs.get("epoch", trainer.epoch)
         for label, dead, total in layers:
             if dead / total <= DEAD_SHARE or label in self._dead_reported:
                 continue
             self._dead_reported.add(label)
-            trainer.warn(
-                f"Dead ReLUs: after epoch {logs.get('epoch', trainer.epoch)}, layer '{label}' "
+            etiqueta = re.sub(r" \(call (\d+)\)$", r" (llamada \1)", label)
+            share = f"{dead / total:.0%}"
+            trainer.warn(Diagnosis(
+                f"Dead ReLUs: after epoch {epoch}, layer '{label}' "
                 f"outputs 0 for all {n} training samples checked in {dead} of {total} units "
-                f"({dead / total:.0%}). A dead unit has zero gradient, so it never recovers: "
+                f"({share}). A dead unit has zero gradient, so it never recovers: "
                 "that part of the layer is lost capacity. Likely causes: a learning rate that "
                 "is too high (one big update pushes the pre-activations below 0 for good), a "
                 "poor initialization, or a large negative bias. Fix: lower the learning rate, "
                 "use He initialization (nn.init.kaiming_normal_(layer.weight, "
                 "nonlinearity='relu') with a zero bias), or use nn.LeakyReLU(0.01), which "
-                "keeps a small gradient below 0.")
+                "keeps a small gradient below 0.",
+                f"ReLU muertas: después de la época {epoch}, la capa '{etiqueta}' produce 0 "
+                f"para las {n} muestras de entrenamiento revisadas en {dead} de {total} "
+                f"unidades ({share}). Una unidad muerta tiene gradiente cero, así que nunca se "
+                "recupera: esa parte de la capa es capacidad perdida. Causas probables: una "
+                "tasa de aprendizaje demasiado alta (una actualización grande empuja las "
+                "preactivaciones por debajo de 0 para siempre), una mala inicialización o un "
+                "sesgo negativo grande. Solución: baja la tasa de aprendizaje, usa la "
+                "inicialización de He (nn.init.kaiming_normal_(layer.weight, "
+                "nonlinearity='relu') con sesgo cero), o usa nn.LeakyReLU(0.01), que conserva "
+                "un gradiente pequeño por debajo de 0.").text(lang_of(trainer)))
 
 
 # Autograd nodes that only move or cast values: look through them for the real last op.
@@ -179,41 +242,70 @@ def final_op(out: torch.Tensor) -> str | None:
 
 # ---------------------------------------------------------------------- non-finite loss
 
-_GENERIC_NON_FINITE = (
-    "Likely causes: a learning rate that is too high (each update overshoots and the weights "
-    "grow until they overflow{weights}), inputs that are not scaled, or exploding gradients "
-    "in a deep or recurrent network. Fix: lower the learning rate about 10x (e.g. lr={lr:g}), "
-    "standardize the inputs, and {clip}.")
+def _generic_non_finite(lr: float, grad_clip: float | None, broken: bool) -> tuple[str, str]:
+    """The usual causes when the evidence points nowhere in particular, (English, Spanish)."""
+    if grad_clip is None:
+        clip = ("clip gradients with Trainer(..., grad_clip=1.0)",
+                "recorta los gradientes con Trainer(..., grad_clip=1.0)")
+    else:
+        clip = (f"clip gradients harder (grad_clip is {grad_clip:g})",
+                f"recorta los gradientes con más fuerza (grad_clip vale {grad_clip:g})")
+    weights = ((", which already happened: the weights now contain NaN/inf",
+                ", lo que ya ocurrió: los pesos ahora contienen NaN/inf") if broken else ("", ""))
+    return (
+        "Likely causes: a learning rate that is too high (each update overshoots and the "
+        f"weights grow until they overflow{weights[0]}), inputs that are not scaled, or "
+        "exploding gradients in a deep or recurrent network. Fix: lower the learning rate "
+        f"about 10x (e.g. lr={lr / 10:g}), standardize the inputs, and {clip[0]}.",
+        "Causas probables: una tasa de aprendizaje demasiado alta (cada actualización se pasa "
+        f"de largo y los pesos crecen hasta desbordarse{weights[1]}), entradas sin escalar, o "
+        "gradientes que explotan en una red profunda o recurrente. Solución: baja la tasa de "
+        f"aprendizaje unas 10 veces (p. ej., lr={lr / 10:g}), estandariza las entradas y "
+        f"{clip[1]}.")
 
 
-def _non_finite_cause(trainer, xb, lr: float) -> str:
-    """The most likely cause given the evidence at hand: the batch, the step, the weights."""
+def _non_finite_cause(trainer, xb, lr: float) -> tuple[str, str]:
+    """The most likely cause given the evidence at hand (the batch, the step, the weights),
+    in English and Spanish."""
     if isinstance(xb, torch.Tensor) and xb.is_floating_point():
         bad = int((~torch.isfinite(xb)).sum())
         if bad:
+            find = "torch.isnan(X).flatten(1).any(1).nonzero()"
             return (f"The batch itself contains {bad} NaN/inf input values (of {xb.numel()}): "
                     "the data is broken (e.g. missing values read as NaN, or a division by "
                     "zero in preprocessing) and no learning rate fixes that. Fix: find the "
-                    "rows with torch.isnan(X).flatten(1).any(1).nonzero(), then drop or "
-                    "impute them before training.")
+                    f"rows with {find}, then drop or impute them before training.",
+                    f"El propio lote contiene {bad} valores de entrada NaN/inf (de "
+                    f"{xb.numel()}): los datos están rotos (p. ej., valores faltantes leídos "
+                    "como NaN, o una división por cero en el preprocesamiento) y ninguna tasa de "
+                    f"aprendizaje arregla eso. Solución: encuentra las filas con {find} y luego "
+                    "elimínalas o imputa sus valores antes de entrenar.")
         largest = float(xb.abs().max()) if xb.numel() else 0.0
         if largest > 100:
+            standardize = "X = (X - X_train.mean(0)) / X_train.std(0)"
             return (f"The inputs are far from unit scale (largest |x| = {largest:.3g}), so "
                     "activations, loss and gradients overflow. Likely cause: unscaled inputs. "
-                    "Fix: standardize the features with the training statistics, "
-                    "X = (X - X_train.mean(0)) / X_train.std(0), or divide raw pixels by 255; "
-                    "then, if it persists, lower the learning rate.")
+                    f"Fix: standardize the features with the training statistics, "
+                    f"{standardize}, or divide raw pixels by 255; "
+                    "then, if it persists, lower the learning rate.",
+                    "Las entradas están lejos de la escala unitaria (mayor |x| = "
+                    f"{largest:.3g}), así que las activaciones, la pérdida y los gradientes se "
+                    "desbordan. Causa probable: entradas sin escalar. Solución: estandariza las "
+                    f"características con las estadísticas de entrenamiento, {standardize}, o "
+                    "divide los píxeles crudos por 255; luego, si persiste, baja la tasa de "
+                    "aprendizaje.")
     if trainer.global_step == 0:
         return ("It happened on the very first step, before any weight update, so the "
                 "learning rate is not the cause. Check the targets for NaN/inf "
                 "(torch.isfinite(y).all()) and any log, sqrt or division in the model or a "
-                "custom loss (add a small eps, e.g. torch.log(p + 1e-8)).")
+                "custom loss (add a small eps, e.g. torch.log(p + 1e-8)).",
+                "Ocurrió en el primer paso, antes de cualquier actualización de los pesos, así "
+                "que la tasa de aprendizaje no es la causa. Revisa si los objetivos tienen "
+                "NaN/inf (torch.isfinite(y).all()) y cualquier log, sqrt o división en el "
+                "modelo o en una pérdida personalizada (agrega un eps pequeño, p. ej. "
+                "torch.log(p + 1e-8)).")
     broken = any(not bool(torch.isfinite(p).all()) for p in trainer.model.parameters())
-    clip = ("clip gradients with Trainer(..., grad_clip=1.0)" if trainer.grad_clip is None else
-            f"clip gradients harder (grad_clip is {trainer.grad_clip:g})")
-    return _GENERIC_NON_FINITE.format(
-        weights=", which already happened: the weights now contain NaN/inf" if broken else "",
-        lr=lr / 10, clip=clip)
+    return _generic_non_finite(lr, trainer.grad_clip, broken)
 
 
 # ---------------------------------------------------------------------- dead ReLUs

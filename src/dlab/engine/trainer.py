@@ -22,7 +22,7 @@ from dlab.engine.checkpoint import load_state, mismatches, save_state
 from dlab.engine.history import History
 from dlab.engine.progress import ProgressBar
 from dlab.errors import CheckpointError, ConfigError
-from dlab.runtime import rng_state, select_device, set_rng_state
+from dlab.runtime import resolve_precision, rng_state, select_device, set_rng_state
 
 LOSSES = {
     "cross_entropy": nn.CrossEntropyLoss,
@@ -45,15 +45,38 @@ def _as_batches(data, batch_size: int, shuffle: bool, seed: int):
                       f"torch DataLoader; got {type(data).__name__}.")
 
 
+def _default_optimizer(model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
+    """Adam, fused (one kernel for the whole update) where the device has that kernel."""
+    try:
+        return torch.optim.Adam(model.parameters(), fused=True)
+    except (RuntimeError, TypeError):  # a device or dtype without the fused kernel
+        return torch.optim.Adam(model.parameters())
+
+
 class Trainer:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
                  loss: str | Callable = "cross_entropy", metrics=(), callbacks=(),
-                 device: str | torch.device = "auto", amp: bool = False,
+                 device: str | torch.device = "auto", precision: str = "auto",
+                 channels_last: bool | None = None, setup_log: list | None = None,
                  grad_clip: float | None = None, doctor: bool = True, progress: bool = True,
-                 console: Console | None = None):
+                 console: Console | None = None, lang: str = "en"):
+        if lang not in ("en", "es"):
+            raise ConfigError(f"lang must be 'en' (English) or 'es' (Spanish), got {lang!r}. / "
+                              f"lang debe ser 'en' (inglés) o 'es' (español); se recibió "
+                              f"{lang!r}.")
+        self.lang = lang  # language of the doctor's messages
         self.device = device if isinstance(device, torch.device) else select_device(device)
+        # Precision and memory layout (see `resolve_precision`): convolutional models run
+        # channels_last on CPU and CUDA, where oneDNN/cuDNN have their fastest kernels for it.
+        self.precision = resolve_precision(precision, self.device)
+        if channels_last is None:
+            channels_last = self.device.type in ("cpu", "cuda") and any(
+                isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules())
+        self.channels_last = channels_last
         self.model = model.to(self.device)
-        self.optimizer = optimizer or torch.optim.Adam(model.parameters())
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.optimizer = optimizer or _default_optimizer(self.model, self.device)
         if isinstance(loss, str):
             if loss not in LOSSES:
                 raise ConfigError(f"Unknown loss '{loss}'. Use one of {', '.join(LOSSES)} "
@@ -66,8 +89,13 @@ class Trainer:
         if progress:
             self.callbacks.append(ProgressBar(self.console))
         self.grad_clip = grad_clip
-        self.amp = amp
-        self.scaler = torch.amp.GradScaler("cuda") if amp and self.device.type == "cuda" else None
+        self.scaler = (torch.amp.GradScaler("cuda")
+                       if self.precision == "fp16" and self.device.type == "cuda" else None)
+        if setup_log is not None:  # what this trainer chose, for the run's record
+            setup_log.append({"model": type(model).__name__, "precision": self.precision,
+                              "memory_format": "channels_last" if channels_last else "contiguous",
+                              "optimizer": type(self.optimizer).__name__,
+                              "fused": bool(self.optimizer.defaults.get("fused"))})
         if doctor:
             from dlab.diagnostics.doctor import Doctor
             self.doctor = Doctor()
@@ -83,13 +111,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ helpers
     def _autocast(self):
-        if not self.amp:
+        if self.precision == "fp32":
             return contextlib.nullcontext()
-        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        dtype = torch.float16 if self.precision == "fp16" else torch.bfloat16
         return torch.autocast(self.device.type, dtype=dtype)
 
     def _to_device(self, batch):
-        return tuple(t.to(self.device, non_blocking=True) for t in batch)
+        batch = tuple(t.to(self.device, non_blocking=True) for t in batch)
+        if self.channels_last and batch[0].ndim == 4:
+            batch = (batch[0].contiguous(memory_format=torch.channels_last), *batch[1:])
+        return batch
 
     def warn(self, message: str) -> None:
         """Record a diagnosis in the history and show it once."""
@@ -110,6 +141,8 @@ class Trainer:
         ``resume``: continue from such a file; the result equals an uninterrupted run."""
         if epochs < 1:
             raise ConfigError(f"epochs must be >= 1, got {epochs}")
+        from dlab.diagnostics.doctor import check_fit_data
+        check_fit_data(self, train, val)  # (X, y) with different row counts: explain, stop
         batches = _as_batches(train, batch_size, True, seed)
         self.train_batches = batches  # the doctor scans the whole set when it is in memory
         self.epochs = epochs

@@ -27,6 +27,7 @@ class Context:
     quick: bool = False
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"
     console: Console = field(default_factory=Console)
     resuming: bool = False
     notebook: bool = False
@@ -150,9 +151,13 @@ class Context:
         return {"state_path": self.state_path,
                 "resume": self.state_path if self.resuming else None}
 
-    def trainer_options(self) -> dict:
-        """Keyword arguments every lab passes to ``Trainer`` (device, console)."""
-        return {"device": self.device, "console": self.console}
+    def trainer_options(self, precision: str | None = None) -> dict:
+        """Keyword arguments every lab passes to ``Trainer``: device, console, language (of
+        the training doctor's messages), the run's precision (``precision="fp32"`` pins it, for a lab that needs exact arithmetic), and
+        a log of what each trainer chose, kept in metrics.json."""
+        return {"device": self.device, "console": self.console, "lang": self.lang,
+                "precision": precision or self.precision,
+                "setup_log": self.record.setdefault("trainers", [])}
 
 
 def _cell(value) -> str:

@@ -50,6 +50,15 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _engine(record: dict) -> str:
+    """Precision and memory layout the run's trainers used, e.g. "bf16, channels_last"."""
+    trainers = record.get("trainers") or []
+    if not trainers:
+        return record.get("precision", {}).get("used", "fp32")
+    seen = sorted({f"{t['precision']}, {t['memory_format']}" for t in trainers})
+    return " / ".join(seen)
+
+
 def _verdict(row: dict) -> str:
     return "PASS" if row["passed"] else "FAIL"
 
@@ -80,7 +89,7 @@ def to_markdown(record: dict) -> str:
     L = LABELS[record.get("lang", "en")]
     out = [f"# {record['lab']} — {record['title']}", "",
            f"**{L['source']}:** {record['source']}  ", f"**{record['status'].upper()}** · "
-           f"{record['seconds']:.1f} s · seed {record['seed']} · "
+           f"{record['seconds']:.1f} s · seed {record['seed']} · {_engine(record)} · "
            f"{L['quick'] if record['quick'] else L['full']}", "", record["summary"], "",
            f"## {L['criteria']}", "",
            f"| {L['criterion']} | {L['value']} | {L['expected']} | {L['result']} |",
@@ -123,7 +132,7 @@ def to_html(record: dict, run_dir: Path) -> str:
     parts = [f"<h1>{e(record['lab'])} — {e(record['title'])}</h1>",
              f"<p><b>{L['source']}:</b> {e(record['source'])}<br>"
              f"<b class='{record['status']}'>{record['status'].upper()}</b> · "
-             f"{record['seconds']:.1f} s · seed {record['seed']} · "
+             f"{record['seconds']:.1f} s · seed {record['seed']} · {e(_engine(record))} · "
              f"{L['quick'] if record['quick'] else L['full']}</p>",
              markdown_html(record["summary"]), criteria_html(record)]
     if record.get("error"):

@@ -79,7 +79,7 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
           data_dir: str | None = None, lang: str = "en", out: str | Path = "runs",
           overrides: dict[str, str] | None = None, console: Console | None = None,
           resume: str | Path | None = None, notebook: bool = False, face: str = "cli",
-          listener=None) -> tuple[Context, object]:
+          listener=None, precision: str = "auto") -> tuple[Context, object]:
     """Everything before a lab's first cell: its config, a run folder with a "running"
     record, the device, the seed. Returns ``(ctx, cfg)``, what the lab's cells receive.
 
@@ -93,6 +93,7 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
             raise DlabError("--set cannot be combined with --resume: a resumed run keeps the "
                             "settings it was started with.")
         quick, seed = previous["quick"], previous["seed"]
+        precision = previous.get("precision", {}).get("asked", precision)
         cfg = lab.config(**previous["config"])
     else:
         cfg = build_config(lab.config, lab.quick if quick else None, overrides or {})
@@ -102,15 +103,16 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
                             "that holds one sub-folder per dataset (e.g. fashion-mnist/).")
         os.environ["DLAB_DATA"] = str(Path(data_dir).resolve())
 
-    from dlab.runtime import seed_everything, select_device
+    from dlab.runtime import resolve_precision, seed_everything, select_device
 
     torch_device = select_device(device)
+    resolved = resolve_precision(precision, torch_device)
     console = console or Console()
     run_dir = Path(resume) if previous is not None else new_run_dir(Path(out), lab.id, quick)
     record = {
         "lab": lab.id, "title": lab.title(lang), "source": lab.source,
         "summary": labfile.summary(lang), "lang": lang, "quick": quick, "seed": seed,
-        "face": face, "status": "running",
+        "face": face, "precision": {"asked": precision, "used": resolved}, "status": "running",
         "started": datetime.now().isoformat(timespec="seconds"), "seconds": 0.0,
         "config": dataclasses.asdict(cfg), "environment": environment(str(torch_device)),
         "metrics": {}, "criteria": [], "checks": [], "story": [], "error": None,
@@ -120,11 +122,13 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
     except OSError as exc:
         raise _unwritable(Path(out), exc) from None
     ctx = Context(lab=labfile, out=run_dir, record=record, lang=lang, quick=quick, seed=seed,
-                  device=str(torch_device), console=console, resuming=previous is not None,
+                  device=str(torch_device), precision=precision, console=console,
+                  resuming=previous is not None,
                   notebook=notebook, listener=listener)
     console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
     mode = ctx.t("quick mode", "modo rápido") if quick else ctx.t("full mode", "modo completo")
-    console.print(f"[dim]{lab.source} · {mode} · seed {seed} · {torch_device} · {run_dir}[/dim]")
+    console.print(f"[dim]{lab.source} · {mode} · seed {seed} · {torch_device} {resolved} · "
+                  f"{run_dir}[/dim]")
     seed_everything(seed)
     return ctx, cfg
 

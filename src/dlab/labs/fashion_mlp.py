@@ -39,7 +39,8 @@ LAB = Lab(
         Criterion("test_accuracy", ">=", 0.87, "Test accuracy ≥ 0.87",
                   "Exactitud en test ≥ 0.87"),
         Criterion("top_confusions_upper_body", "is", True,
-                  "The 3 most confused class pairs are all among T-shirt/top, Pullover, Coat, Shirt",
+                  "The 3 most confused class pairs are all among T-shirt/top, Pullover, Coat, "
+                  "Shirt",
                   "Los 3 pares de clases más confundidos están todos entre T-shirt/top, "
                   "Pullover, Coat y Shirt"),
     ),

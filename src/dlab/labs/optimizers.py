@@ -456,7 +456,7 @@ def signal_keeps_its_scale_through_eight_relu_layers():
 # %% [markdown] lang="es"
 # En cada ejecución, la misma extracción de los pesos por defecto de PyTorch, y luego: esos
 # pesos tal cual, todos los pesos de N(0, 0.001²) con sesgos cero, o tu `he_init`. Antes de
-# entrenar, una muestra de 1,000 imágenes mide cuánta señal queda tras cada capa oculta.
+# entrenar, una muestra de 1000 imágenes mide cuánta señal queda tras cada capa oculta.
 
 # %%
 depth = len(cfg.deep_hidden)

@@ -5,7 +5,7 @@
 # shrinks the gap without losing validation accuracy, and is then scored once on the test set.
 
 # %% [markdown] lang="es"
-# Un MLP ancho entrenado mucho tiempo con 1,000 imágenes se las aprende de memoria: exactitud
+# Un MLP ancho entrenado mucho tiempo con 1000 imágenes se las aprende de memoria: exactitud
 # de entrenamiento casi perfecta y una gran brecha con validación. L2, dropout y parada
 # temprana se aplican por separado y juntos a la misma red desde el mismo punto de partida; la
 # mejor en validación reduce la brecha sin perder exactitud de validación y después se evalúa
@@ -174,6 +174,11 @@ def gradient_is_weight_decay_times_each_parameter():
                 ".detach() ni torch.no_grad()): si no, autograd no puede empujar los pesos "
                 "hacia cero.")
     value.backward()
+    expect.true(layer.weight.grad is not None and layer.bias.grad is not None,
+                "l2_penalty left a parameter of nn.Linear without a gradient: sum the squares "
+                "of every parameter, biases included, as torch's weight_decay does.",
+                "l2_penalty dejó un parámetro de nn.Linear sin gradiente: suma los cuadrados de "
+                "todos los parámetros, sesgos incluidos, como hace weight_decay de torch.")
     expect.close(layer.weight.grad, 0.1 * layer.weight.detach(),
                  "gradient of l2_penalty(layer, 0.1) w.r.t. layer.weight (expected 0.1 * weight, "
                  "what torch's weight_decay=0.1 adds)", atol=1e-6)
@@ -255,12 +260,12 @@ def new_mask_each_call_and_gradients_flow():
                 "at every call.",
                 "Dos llamadas a dropout(x, 0.5, True) dieron la misma máscara: genera una "
                 "máscara aleatoria nueva en cada llamada.")
-    first.sum().backward()
-    expect.true(x.grad is not None,
+    expect.true(first.requires_grad,
                 "No gradient reached x through dropout: keep the result connected to x (no "
                 ".detach(), no torch.no_grad()).",
                 "No llegó ningún gradiente a x a través de dropout: mantén el resultado "
                 "conectado a x (sin .detach() ni torch.no_grad()).")
+    first.sum().backward()
     expect.close(x.grad, first.detach(), "x.grad after dropout(x, 0.5, True).sum().backward() "
                  "(for x of ones it equals the output: mask / (1 - p))", atol=1e-6)
 
