@@ -204,7 +204,8 @@ class Config:
 {config}
 
 
-LAB = Lab(id="fake-lab", title_en="Fake", title_es="Falso", source="tests", dataset="none",
+LAB = Lab(id="fake-lab", title_en="Fake", title_es="Falso", source="tests", block="stage2",
+          dataset="none",
           criteria=({criteria},), config=Config)
 
 # %% [markdown] lang="en"

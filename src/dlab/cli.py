@@ -2,6 +2,8 @@
 
     dlab list                     every lab with its criteria and last result
     dlab run ID [options]         run a lab; exit 0 if every criterion holds, 1 if not
+    dlab run ID ID.. | BLOCK | --all   run several labs, one progress line, a summary
+    dlab dashboard                runs/index.html: every lab's last results, by course block
     dlab report RUN_DIR           re-render and show a finished run
     dlab notebook ID [--all]      write a lab as a notebook (student or --solution)
     dlab grade ID SUBMISSION      grade a .py / .ipynb, or every one in a folder
@@ -29,8 +31,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="runs folder to read last results from (default: runs)")
     ls.add_argument("--lang", choices=("en", "es"), default=os.environ.get("DLAB_LANG", "en"))
 
-    run = sub.add_parser("run", help="run a lab and check its criteria")
-    run.add_argument("lab", help="lab id, see `dlab list`")
+    run = sub.add_parser("run", help="run labs and check their criteria")
+    run.add_argument("labs", nargs="*", metavar="ID",
+                     help="lab id(s) or course block(s), see `dlab list`")
+    run.add_argument("--all", action="store_true", help="every lab, in course order")
     run.add_argument("--quick", action="store_true", help="tiny budget (smoke test)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
@@ -47,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="continue an interrupted run in its folder, from its last epoch")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a lab setting, e.g. --set epochs=5 (repeatable)")
+
+    dash = sub.add_parser("dashboard", help="write the course dashboard (runs/index.html)")
+    dash.add_argument("--out", default=os.environ.get("DLAB_RUNS", "runs"),
+                      help="the runs folder to summarize; index.html is written there")
+    dash.add_argument("--lang", choices=("en", "es"), default=os.environ.get("DLAB_LANG", "en"))
 
     rep = sub.add_parser("report", help="re-render and show a finished run")
     rep.add_argument("run_dir")
@@ -107,14 +116,37 @@ def _list(args) -> int:
 
 
 def _run(args) -> int:
+    from dlab.errors import DlabError
+    from dlab.lab import catalog
     from dlab.lab.config import parse_assignments
     from dlab.lab.runner import run_lab
 
-    record = run_lab(args.lab, quick=args.quick, seed=args.seed, device=args.device,
+    if not args.labs and not args.all:
+        raise DlabError("Name a lab (`dlab run moons-mlp`), several, a course block "
+                        "(`dlab run stage2`) or pass --all.")
+    ids = list(catalog.labs()) if args.all else catalog.select(args.labs)
+    single = len(ids) == 1 and not args.all and args.labs[0] not in catalog.BLOCKS
+    if not single:
+        if args.resume or args.overrides:
+            raise DlabError("--resume and --set apply to one lab at a time; run that lab alone.")
+        from dlab.lab.batch import run_many
+
+        records = run_many(ids, quick=args.quick, seed=args.seed, device=args.device,
+                           precision=args.precision, data_dir=args.data_dir, lang=args.lang,
+                           out=args.out)
+        return 0 if all(r["status"] == "passed" for r in records) else 1
+    record = run_lab(ids[0], quick=args.quick, seed=args.seed, device=args.device,
                      precision=args.precision,
                      data_dir=args.data_dir, lang=args.lang, out=args.out,
                      overrides=parse_assignments(args.overrides), resume=args.resume)
     return 0 if record["status"] == "passed" else 1
+
+
+def _dashboard(args) -> int:
+    from dlab.lab.dashboard import write_dashboard
+
+    print(write_dashboard(Path(args.out), args.lang))
+    return 0
 
 
 def _report(args) -> int:
@@ -219,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = None
     try:
         commands = {"list": _list, "run": _run, "report": _report, "notebook": _notebook,
-                    "grade": _grade}
+                    "grade": _grade, "dashboard": _dashboard}
         return commands[args.command](args)
     except DlabError as exc:
         if args.debug:

@@ -13,7 +13,7 @@ from pathlib import Path
 from dlab.errors import DlabError
 from dlab.lab import source
 from dlab.lab.source import Cell, LabSourceError
-from dlab.lab.spec import Lab
+from dlab.lab.spec import BLOCKS, Lab
 
 LABS_DIR = Path(__file__).resolve().parent.parent / "labs"
 
@@ -97,13 +97,20 @@ def load_file(path: Path) -> LabFile:
 
 @lru_cache(maxsize=1)
 def labs() -> dict[str, LabFile]:
-    found = {}
-    for path in sorted(LABS_DIR.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        labfile = load_file(path)
-        found[labfile.id] = labfile
-    return found
+    """Every lab by id, in course order (block, then session or class)."""
+    found = [load_file(path) for path in LABS_DIR.glob("*.py") if not path.name.startswith("_")]
+    return {f.id: f for f in sorted(found, key=lambda f: f.lab.course_position)}
+
+
+def select(names: list[str]) -> list[str]:
+    """Lab ids from a mix of lab ids and block names (a block means all of its labs), in the
+    order given, without repeats. An unknown name fails before anything runs."""
+    every, chosen = labs(), []
+    for name in names:
+        ids = [i for i, f in every.items() if f.lab.block == name] if name in BLOCKS else \
+            [get(name).id]
+        chosen += [i for i in ids if i not in chosen]
+    return chosen
 
 
 def get(lab_id: str) -> LabFile:
@@ -114,18 +121,30 @@ def get(lab_id: str) -> LabFile:
         key = lab_id.lower().replace("_", "-")
         close = [by_key[k] for k in difflib.get_close_matches(key, by_key, n=3, cutoff=0.5)]
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise DlabError(f"Unknown lab '{lab_id}'.{hint} Run `dlab list` to see every lab id.")
+        raise DlabError(f"Unknown lab '{lab_id}'.{hint} Run `dlab list` to see every lab id "
+                        f"(course blocks: {', '.join(BLOCKS)}).")
     return every[lab_id]
 
 
-def last_result(out: Path, lab_id: str) -> dict | None:
-    """The metrics.json of the most recent run of ``lab_id`` under ``out``, if any."""
-    lab_dir = out / lab_id
+def runs_of(out: str | Path, lab_id: str, quick: bool | None = None):
+    """(run folder, record) of each readable run of ``lab_id`` under ``out``, newest first;
+    ``quick`` keeps only quick (True) or full (False) runs."""
+    lab_dir = Path(out) / lab_id
     if not lab_dir.is_dir():
-        return None
+        return
     for run_dir in sorted((p for p in lab_dir.iterdir() if p.is_dir()), reverse=True):
         try:
-            return json.loads((run_dir / "metrics.json").read_text())
+            record = json.loads((run_dir / "metrics.json").read_text())
         except (OSError, ValueError):
             continue
-    return None
+        if quick is None or bool(record.get("quick")) == quick:
+            yield run_dir, record
+
+
+def last_result(out: str | Path, lab_id: str, quick: bool | None = None) -> dict | None:
+    """The metrics.json of the most recent run of ``lab_id`` under ``out``, if any."""
+    return next((record for _, record in runs_of(out, lab_id, quick)), None)
+
+
+def last_result_dir(out: str | Path, lab_id: str, quick: bool | None = None) -> Path | None:
+    return next((run_dir for run_dir, _ in runs_of(out, lab_id, quick)), None)

@@ -125,11 +125,15 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
                   device=str(torch_device), precision=precision, console=console,
                   resuming=previous is not None,
                   notebook=notebook, listener=listener)
-    console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
-    mode = ctx.t("quick mode", "modo rápido") if quick else ctx.t("full mode", "modo completo")
-    console.print(f"[dim]{lab.source} · {mode} · seed {seed} · {torch_device} {resolved} · "
-                  f"{run_dir}[/dim]")
-    seed_everything(seed)
+    try:  # from here on, whatever stops the run (even a signal) is recorded
+        console.rule(f"[bold]{lab.id}[/bold] — {lab.title(lang)}")
+        mode = ctx.t("quick mode", "modo rápido") if quick else ctx.t("full mode", "modo completo")
+        console.print(f"[dim]{lab.source} · {mode} · seed {seed} · {torch_device} {resolved} · "
+                      f"{run_dir}[/dim]")
+        seed_everything(seed)
+    except BaseException as exc:
+        record_failure(ctx, exc)
+        raise
     return ctx, cfg
 
 
@@ -162,7 +166,7 @@ def run_lab(lab_id: str, **options) -> dict:
     """Run one lab from the command line; returns the record written to metrics.json
     (``record["status"]``). Options: those of ``start``."""
     ctx, cfg = start(lab_id, **options)
-    try:  # from here on, whatever stops the run (even a signal) is recorded
+    try:
         execute(ctx, cfg)
     except BaseException as exc:
         record_failure(ctx, exc)

@@ -5,10 +5,20 @@ Nothing here imports torch, so ``dlab list`` can read every lab instantly.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 OPS = (">=", "<=", ">", "<", "between", "is")
+
+# The course's blocks, in course order (the dashboard and `dlab run BLOCK` use them).
+BLOCKS = {
+    "stage2": ("Stage 2 · deep-learning fundamentals with PyTorch",
+               "Stage 2 · fundamentos de deep learning con PyTorch"),
+    "pytorch-module": ("PyTorch module · guided practices", "Módulo PyTorch · prácticas guiadas"),
+    "part2-foundations": ("Part 2 · perceptron, MLPs, regression and classification",
+                          "Parte 2 · perceptrón, MLP, regresión y clasificación"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,7 @@ class Lab:
     title_en: str
     title_es: str
     source: str
+    block: str
     dataset: str
     criteria: tuple[Criterion, ...]
     config: type
@@ -71,8 +82,19 @@ class Lab:
     points: dict = field(default_factory=dict)
     timed: tuple = ()
 
+    def __post_init__(self):
+        if self.block not in BLOCKS:
+            raise ValueError(f"Lab {self.id}: block must be one of {list(BLOCKS)}, "
+                             f"got {self.block!r}")
+
     def title(self, lang: str) -> str:
         return self.title_es if lang == "es" else self.title_en
+
+    @property
+    def course_position(self) -> tuple:
+        """(block, session or class number, id): the order labs appear in the course."""
+        number = re.search(r"(?:session|class|practices?|exercise)\s+(\d+)", self.source)
+        return list(BLOCKS).index(self.block), int(number[1]) if number else 0, self.id
 
     def weight(self, name: str) -> float:
         return float(self.points.get(name, 1.0))

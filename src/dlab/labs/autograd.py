@@ -36,6 +36,7 @@ LAB = Lab(
     title_en="Autograd: by hand, by torch, from scratch",
     title_es="Autograd: a mano, con torch y desde cero",
     source="Stage 2 · session 2",
+    block="stage2",
     dataset="y = x² + 3x + 1; a noisy line (50 points); moons (sklearn make_moons, noise=0.2)",
     criteria=(
         Criterion("grad_abs_error", "<=", 1e-9,

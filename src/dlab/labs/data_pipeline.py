@@ -39,6 +39,7 @@ LAB = Lab(
     title_en="Data pipelines: Dataset, DataLoader and the batch size",
     title_es="Pipelines de datos: Dataset, DataLoader y el tamaño de batch",
     source="Stage 2 · session 6",
+    block="stage2",
     dataset="digits (sklearn, 1797 8×8 images, pixel values 0-16)",
     criteria=(
         Criterion("updates_per_epoch_exact", "is", True,

@@ -43,6 +43,7 @@ LAB = Lab(
     title_en="Decision boundaries during training: sigmoid and softmax",
     title_es="Fronteras de decisión durante el entrenamiento: sigmoide y softmax",
     source="Stage 2 · session 5",
+    block="stage2",
     dataset="circles (sklearn make_circles, noise=0.1, factor=0.5); spirals (3 classes, "
             "1.5 turns, noise=0.2)",
     criteria=(

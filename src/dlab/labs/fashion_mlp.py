@@ -34,6 +34,7 @@ LAB = Lab(
     title_en="Fashion-MNIST with an MLP [300, 100]",
     title_es="Fashion-MNIST con un MLP [300, 100]",
     source="Part 2 · class 101 (homework)",
+    block="part2-foundations",
     dataset="fashion_mnist (50k train / 10k val / 10k test)",
     criteria=(
         Criterion("test_accuracy", ">=", 0.87, "Test accuracy ≥ 0.87",

@@ -48,6 +48,7 @@ LAB = Lab(
     title_en="Generalization: under-fitting, over-fitting and the role of the data",
     title_es="Generalización: subajuste, sobreajuste y el papel de los datos",
     source="Stage 2 · session 1",
+    block="stage2",
     dataset="moons (noise 0.3, 200 training points); wine (sklearn, raw and standardized); "
             "imbalanced (make_classification, 5% minority)",
     criteria=(

@@ -36,6 +36,7 @@ LAB = Lab(
     title_en="California housing: MLP [64, 32] vs linear regression",
     title_es="Viviendas de California: MLP [64, 32] vs regresión lineal",
     source="PyTorch module · exercise 1; Part 2 · class 101 · exercise 1",
+    block="pytorch-module",
     dataset="california_housing (1990 census, 20,640 districts; seeded 60/20/20 split, "
             "standardized features)",
     criteria=(

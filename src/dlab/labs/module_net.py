@@ -34,6 +34,7 @@ LAB = Lab(
     title_en="The same network with nn.Module, torch.optim and the Trainer",
     title_es="La misma red con nn.Module, torch.optim y el Trainer",
     source="Stage 2 · session 4",
+    block="stage2",
     dataset="moons (sklearn make_moons, noise=0.2, random_state=42)",
     criteria=(
         Criterion("max_weight_diff", "<=", 1e-6,

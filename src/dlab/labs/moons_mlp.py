@@ -36,6 +36,7 @@ LAB = Lab(
     title_en="Logistic regression vs MLP on make_moons",
     title_es="Regresión logística vs MLP en make_moons",
     source="Part 2 · class 100 (homework)",
+    block="part2-foundations",
     dataset="moons (sklearn make_moons, noise=0.2, random_state=42)",
     criteria=(
         Criterion("mlp_test_accuracy", ">=", 0.95,

@@ -43,6 +43,7 @@ LAB = Lab(
     title_en="Optimizers and weight initialization",
     title_es="Optimizadores e inicialización de pesos",
     source="Stage 2 · session 7",
+    block="stage2",
     dataset="fashion_mnist (seeded 10k-image training subset)",
     criteria=(
         Criterion("momentum_speedup", ">=", 2.0,

@@ -33,6 +33,7 @@ LAB = Lab(
     title_en="Perceptron, XOR and the MLP",
     title_es="Perceptrón, XOR y el MLP",
     source="Part 2 · class 100",
+    block="part2-foundations",
     dataset="truth tables of AND, OR, XOR (4 points each)",
     criteria=(
         Criterion("perceptron_and_accuracy", ">=", 1.0,

@@ -41,6 +41,7 @@ LAB = Lab(
     title_en="Overfitting on purpose, then L2, dropout and early stopping",
     title_es="Sobreajuste a propósito y después L2, dropout y parada temprana",
     source="Stage 2 · session 8",
+    block="stage2",
     dataset="fashion_mnist (seeded 1,000-image training subset, 5,000 validation images, "
             "official 10k test)",
     criteria=(

@@ -38,6 +38,7 @@ LAB = Lab(
     title_en="A neural network from scratch (no nn.Module)",
     title_es="Una red neuronal desde cero (sin nn.Module)",
     source="Stage 2 · session 3",
+    block="stage2",
     dataset="moons (sklearn make_moons, noise=0.2, random_state=42)",
     criteria=(
         Criterion("test_accuracy", ">=", 0.95,

@@ -50,6 +50,7 @@ LAB = Lab(
     title_en="Tabular classification: PyTorch MLP vs scikit-learn (iris, wine)",
     title_es="Clasificación tabular: MLP en PyTorch vs scikit-learn (iris, wine)",
     source="PyTorch module · practices 1 and 5",
+    block="pytorch-module",
     dataset="iris, wine (scikit-learn bundled; stratified 60/20/20 split, standardized)",
     criteria=_criteria(),
     config=Config,
