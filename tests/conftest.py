@@ -6,17 +6,39 @@ os.environ.setdefault("DLAB_OFFLINE", "1")  # tests never reach the network
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-@pytest.fixture
-def run_lab_in(tmp_path):
-    """Run a lab into a temporary runs folder and return its record (metrics.json)."""
+def _run_lab(lab_id: str, out, quick: bool, **kwargs) -> dict:
     from rich.console import Console
 
     from dlab.lab.runner import run_lab
 
+    console = Console(file=open(os.devnull, "w"), width=120)
+    return run_lab(lab_id, quick=quick, out=out, console=console, device="cpu", **kwargs)
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory):
+    """Each lab's default quick run (seed 0), made once per test session: the lab tests and
+    the notebook tests both read it. Treat the records as read-only."""
+    out = tmp_path_factory.mktemp("quick-runs")
+    cache: dict[str, dict] = {}
+
+    def _get(lab_id: str) -> dict:
+        if lab_id not in cache:
+            cache[lab_id] = _run_lab(lab_id, out, quick=True)
+        return cache[lab_id]
+
+    _get.out = out
+    return _get
+
+
+@pytest.fixture
+def run_lab_in(tmp_path, quick_runs):
+    """Run a lab into a temporary runs folder and return its record (metrics.json). The
+    default quick run (no other argument) is shared by the whole session."""
     def _run(lab_id: str, quick: bool = True, **kwargs):
-        console = Console(file=open(os.devnull, "w"), width=120)
-        return run_lab(lab_id, quick=quick, out=tmp_path, console=console, device="cpu",
-                       **kwargs)
+        if quick and not kwargs:
+            return quick_runs(lab_id)
+        return _run_lab(lab_id, tmp_path, quick, **kwargs)
 
     return _run
 
@@ -31,10 +53,11 @@ def shared_data():
 
 
 @pytest.fixture
-def lab_figures(tmp_path):
-    """Names of the figure files the runs in ``tmp_path`` wrote for ``lab`` (``run_lab_in``)."""
+def lab_figures(tmp_path, quick_runs):
+    """Names of the figure files the runs of ``lab`` made by ``run_lab_in`` wrote."""
     def _names(lab: str, ext: str = "png") -> set[str]:
-        return {p.name for p in tmp_path.glob(f"{lab}/*/figures/*.{ext}")}
+        return {p.name for root in (tmp_path, quick_runs.out)
+                for p in root.glob(f"{lab}/*/figures/*.{ext}")}
 
     return _names
 

@@ -52,7 +52,7 @@ def test_rule_early_stopping_stops_and_restores_like_early_stopping():
         if trainer.stop_training:
             break
     ours.on_fit_end(trainer)
-    assert epoch == 4 and float(model.weight) == 2.0  # the weights of the best epoch
+    assert epoch == 4 and float(model.weight.detach()) == 2.0  # the weights of the best epoch
 
 
 def test_replace_dropout_swaps_every_dropout_and_follows_the_mode():

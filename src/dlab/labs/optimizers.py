@@ -431,7 +431,8 @@ def weights_have_variance_two_over_fan_in():
         fan_out, fan_in = layer.weight.shape
         what = f"variance of the weight of nn.Linear({fan_in}, {fan_out}) after he_init " \
                f"(expected 2 / fan_in = {2 / fan_in:g})"
-        expect.between(float(layer.weight.detach().var()), 0.95 * 2 / fan_in, 1.05 * 2 / fan_in, what)
+        variance = float(layer.weight.detach().var())
+        expect.between(variance, 0.95 * 2 / fan_in, 1.05 * 2 / fan_in, what)
         expect.between(float(layer.weight.detach().mean()), -0.01, 0.01,
                        f"mean of the weight of nn.Linear({fan_in}, {fan_out}) after he_init")
         expect.close(layer.bias, torch.zeros(fan_out),
