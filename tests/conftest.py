@@ -4,6 +4,9 @@ import pytest
 
 os.environ.setdefault("DLAB_OFFLINE", "1")  # tests never reach the network
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The same numbers on every CPU: precision auto would pick bf16 on CPUs with native bf16.
+# Tests of the precision choice pass it explicitly.
+os.environ.setdefault("DLAB_PRECISION", "fp32")
 
 
 def _run_lab(lab_id: str, out, quick: bool, **kwargs) -> dict:

@@ -93,8 +93,9 @@ def test_report_on_a_folder_that_is_not_a_run(tmp_path):
 
 
 def test_argparse_usage_errors_exit_2():
-    res = dlab("run")
+    res = dlab("run", "--seed", "one")
     assert res.returncode == 2 and "usage:" in res.stderr
+    assert "Name a lab" in _usage_error(dlab("run"))
 
 
 # ---------------------------------------------------------------- run & report (in process)

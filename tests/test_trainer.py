@@ -316,3 +316,13 @@ def test_conv_models_go_channels_last_and_the_choice_is_logged():
 def test_the_default_optimizer_is_fused_adam():
     t = Trainer(mlp(), device="cpu", progress=False)
     assert isinstance(t.optimizer, torch.optim.Adam) and t.optimizer.defaults["fused"]
+
+
+def test_dlab_precision_sets_the_default(monkeypatch):
+    monkeypatch.setenv("DLAB_PRECISION", "bf16")
+    assert Trainer(mlp(), device="cpu", progress=False).precision == "bf16"
+    monkeypatch.delenv("DLAB_PRECISION")
+    from dlab.runtime import resolve_precision
+
+    expected = resolve_precision("auto", torch.device("cpu"))
+    assert Trainer(mlp(), device="cpu", progress=False).precision == expected

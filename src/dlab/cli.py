@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="tiny budget (smoke test)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, mps")
-    run.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+    run.add_argument("--precision", default=os.environ.get("DLAB_PRECISION", "auto"),
+                     choices=("auto", "fp32", "bf16", "fp16"),
                      help="auto: bf16 autocast on CUDA and on CPUs with native bf16 (AMX, "
                           "AVX512-BF16), fp32 elsewhere")
     run.add_argument("--data-dir", default=None,

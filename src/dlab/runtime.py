@@ -1,6 +1,7 @@
 """Seeding and device choice: the two things every run does first."""
 from __future__ import annotations
 
+import os
 import random
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,12 @@ def cpu_has_native_bf16() -> bool:
     except OSError:  # not Linux: no way to tell cheaply, so no bf16 by default
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def default_precision() -> str:
+    """``$DLAB_PRECISION`` when set (e.g. fp32 for numbers that do not depend on the CPU
+    model: the test suite sets it), else ``auto``."""
+    return os.environ.get("DLAB_PRECISION", "auto")
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

@@ -22,7 +22,8 @@ from dlab.engine.checkpoint import load_state, mismatches, save_state
 from dlab.engine.history import History
 from dlab.engine.progress import ProgressBar
 from dlab.errors import CheckpointError, ConfigError
-from dlab.runtime import resolve_precision, rng_state, select_device, set_rng_state
+from dlab.runtime import (default_precision, resolve_precision, rng_state, select_device,
+                          set_rng_state)
 
 LOSSES = {
     "cross_entropy": nn.CrossEntropyLoss,
@@ -56,7 +57,7 @@ def _default_optimizer(model: nn.Module, device: torch.device) -> torch.optim.Op
 class Trainer:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
                  loss: str | Callable = "cross_entropy", metrics=(), callbacks=(),
-                 device: str | torch.device = "auto", precision: str = "auto",
+                 device: str | torch.device = "auto", precision: str | None = None,
                  channels_last: bool | None = None, setup_log: list | None = None,
                  grad_clip: float | None = None, doctor: bool = True, progress: bool = True,
                  console: Console | None = None, lang: str = "en"):
@@ -68,7 +69,7 @@ class Trainer:
         self.device = device if isinstance(device, torch.device) else select_device(device)
         # Precision and memory layout (see `resolve_precision`): convolutional models run
         # channels_last on CPU and CUDA, where oneDNN/cuDNN have their fastest kernels for it.
-        self.precision = resolve_precision(precision, self.device)
+        self.precision = resolve_precision(precision or default_precision(), self.device)
         if channels_last is None:
             channels_last = self.device.type in ("cpu", "cuda") and any(
                 isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules())

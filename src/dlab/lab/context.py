@@ -27,7 +27,7 @@ class Context:
     quick: bool = False
     seed: int = 0
     device: str = "auto"
-    precision: str = "auto"
+    precision: str = "auto"  # as asked (auto, fp32, bf16, fp16); each Trainer resolves it
     console: Console = field(default_factory=Console)
     resuming: bool = False
     notebook: bool = False

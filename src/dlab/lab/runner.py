@@ -79,7 +79,7 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
           data_dir: str | None = None, lang: str = "en", out: str | Path = "runs",
           overrides: dict[str, str] | None = None, console: Console | None = None,
           resume: str | Path | None = None, notebook: bool = False, face: str = "cli",
-          listener=None, precision: str = "auto") -> tuple[Context, object]:
+          listener=None, precision: str | None = None) -> tuple[Context, object]:
     """Everything before a lab's first cell: its config, a run folder with a "running"
     record, the device, the seed. Returns ``(ctx, cfg)``, what the lab's cells receive.
 
@@ -103,8 +103,9 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
                             "that holds one sub-folder per dataset (e.g. fashion-mnist/).")
         os.environ["DLAB_DATA"] = str(Path(data_dir).resolve())
 
-    from dlab.runtime import resolve_precision, seed_everything, select_device
+    from dlab.runtime import default_precision, resolve_precision, seed_everything, select_device
 
+    precision = precision or default_precision()
     torch_device = select_device(device)
     resolved = resolve_precision(precision, torch_device)
     console = console or Console()

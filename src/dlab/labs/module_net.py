@@ -365,7 +365,7 @@ def race(dtype, options):
             "own_diffs": max_diffs(scratch, scratch_layout(own))}
 
 
-run32 = race(torch.float32, ctx.trainer_options())
+run32 = race(torch.float32, ctx.trainer_options(precision="fp32"))  # exact arithmetic
 trainer, diffs32 = run32["trainer"], run32["trainer_diffs"]
 test_acc = trainer.evaluate(data.test)["accuracy"]
 scratch_test_acc = (scratch_mlp.predict(run32["params"], X_test) == y_test).float().mean().item()
@@ -400,7 +400,7 @@ ctx.table([ctx.t("version", "versión"),
 # a mano corre allí, y MPS de Apple no tiene float64).
 
 # %%
-run64 = race(torch.float64, {**ctx.trainer_options(), "device": "cpu"})
+run64 = race(torch.float64, {**ctx.trainer_options(precision="fp32"), "device": "cpu"})
 diffs64, own64 = run64["trainer_diffs"], run64["own_diffs"]
 max_diff = max(diffs64.values())
 ctx.table([ctx.t("parameter", "parámetro"), "max |diff| float32", "max |diff| float64",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def open_lab(lab_id: str, *, lang: str = "en", quick: bool = False, seed: int = 0,
-             device: str = "auto", precision: str = "auto", data_dir: str | None = None,
+             device: str = "auto", precision: str | None = None, data_dir: str | None = None,
              out: str = "runs"):
     """Start a run of ``lab_id`` from a notebook: seeded, with a run folder under ``out``;
     figures and tables show inline and the last cell (``ctx.finish``) writes the report."""
