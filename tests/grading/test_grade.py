@@ -3,7 +3,6 @@ what could not run, and never takes the grader down."""
 import csv
 import json
 
-
 from dlab.grading.grade import Limits, grade_submission
 from dlab.lab import catalog
 
