@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH := torch==2.13.0
 DATA ?= $(if $(DLAB_DATA),$(DLAB_DATA),$(wildcard ../shared/data))
 
-.PHONY: demo test bench install clean notebooks jupyter labs-full browser test-slow
+.PHONY: demo test bench install clean notebooks jupyter labs-full browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,12 +30,9 @@ browser:
 	  echo "Chromium could not be installed: the dashboard's browser check will be skipped."
 
 # Quick modes, notebooks and grading of every lab, and the full mode of the labs that take
-# seconds; `make test-slow` runs the full-mode tests of the longer labs.
+# seconds (the longest, marked slow, take 10-20 s each on an idle machine).
 test: $(STAMP) browser
-	DLAB_DATA=$(DATA) $(BIN)/python -m pytest -q -m "not slow" --durations=15
-
-test-slow: $(STAMP)
-	DLAB_DATA=$(DATA) $(BIN)/python -m pytest -q -m slow
+	DLAB_DATA=$(DATA) $(BIN)/python -m pytest -q --durations=15
 
 # Every lab's student notebook (English and Spanish) in notebooks/, then JupyterLab on them.
 notebooks: $(STAMP)
