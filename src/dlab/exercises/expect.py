@@ -99,6 +99,28 @@ def finite(value, what: str) -> None:
                           f"`{what}` vale {number}; se esperaba un número finito.")
 
 
+REASONS = {  # why nothing may follow the last nn.Linear, by kind of model
+    "logits": ("the loss applies the softmax (or sigmoid) itself",
+               "la pérdida ya aplica la softmax (o la sigmoide)"),
+    "regression": ("a regressor predicts any real number",
+                   "un regresor predice cualquier número real"),
+}
+
+
+def last_layer_linear(model, what: str, kind: str = "logits") -> None:
+    """The model ends in an ``nn.Linear``, with no activation after its outputs."""
+    from torch import nn
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    last = leaves[-1].__class__.__name__ if leaves else "nothing"
+    en, es = REASONS[kind]
+    true(leaves and isinstance(leaves[-1], nn.Linear),
+         f"The last layer of `{what}` is {last}; it must be the nn.Linear that gives the "
+         f"outputs, with no activation after it: {en}.",
+         f"La última capa de `{what}` es {last}; debe ser el nn.Linear que da las salidas, sin "
+         f"activación después: {es}.")
+
+
 def _numpy(value):
     if hasattr(value, "detach"):
         return value.detach().cpu().numpy()

@@ -9,11 +9,11 @@ import io
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlab.errors import DlabError
 from dlab.grading.grade import LABELS, Limits, grade_submission, quick_reference, verdict
 from dlab.io import write_text
+from dlab.lab.batch import overall_progress
 from dlab.lab.report import page
 
 MARKS = {"PASS": "<td class='pass'>✓</td>", "FAIL": "<td class='fail'>✗</td>", "—": "<td>—</td>"}
@@ -41,8 +41,7 @@ def grade_folder(lab_id: str, folder: str | Path, out: str | Path, *, lang: str 
             lab_id, out / "_reference", seed=options.get("seed", 0), lang=lang,
             limits=options.get("limits", Limits()), data_dir=options.get("data_dir"))
     results = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
+    with overall_progress(console) as progress:
         task = progress.add_task("", total=len(files))
         for path in files:
             progress.update(task, description=f"{lab_id} · {path.name}")

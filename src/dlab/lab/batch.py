@@ -15,11 +15,16 @@ from dlab.lab import catalog
 from dlab.lab.runner import run_lab
 
 
+def overall_progress(console: Console) -> Progress:
+    """One line for a whole batch (labs run, submissions graded): what now, k/n, time."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
 def run_many(ids: list[str], console: Console | None = None, **options) -> list[dict]:
     console = console or Console()
     records = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
+    with overall_progress(console) as progress:
         task = progress.add_task("", total=len(ids))
         for lab_id in ids:
             progress.update(task, description=f"[bold]{lab_id}[/bold]")

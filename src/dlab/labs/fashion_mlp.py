@@ -149,11 +149,7 @@ def hidden_layers_use_relu_and_logits_are_raw():
                 "en un vector de 784 píxeles.")
     expect.equal(sum(isinstance(m, nn.ReLU) for m in leaves), 2,
                  "number of nn.ReLU in build_mlp([300, 100])")
-    expect.true(isinstance(leaves[-1], nn.Linear),
-                "The last layer of build_mlp must be the nn.Linear to 10 logits, with no "
-                "activation after it: CrossEntropyLoss applies the softmax itself.",
-                "La última capa de build_mlp debe ser el nn.Linear a 10 logits, sin activación "
-                "después: CrossEntropyLoss ya aplica la softmax.")
+    expect.last_layer_linear(model, "build_mlp([300, 100])")
 
 
 # %% [markdown] lang="en"

@@ -207,12 +207,7 @@ def relu_between_layers_and_raw_logits():
     model = build_model([16, 8])
     expect.equal(sum(isinstance(m, nn.ReLU) for m in model.modules()), 2,
                  "number of nn.ReLU in build_model([16, 8])")
-    leaves = [m for m in model.modules() if not list(m.children())]
-    expect.true(isinstance(leaves[-1], nn.Linear),
-                "The last layer of build_model must be the nn.Linear to 2 logits, with no "
-                "activation after it: CrossEntropyLoss applies the softmax itself.",
-                "La última capa de build_model debe ser el nn.Linear a 2 logits, sin activación "
-                "después: CrossEntropyLoss ya aplica la softmax.")
+    expect.last_layer_linear(model, "build_model([16, 8])")
 
 
 # %%

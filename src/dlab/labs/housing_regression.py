@@ -160,11 +160,7 @@ def has_the_right_layer_sizes():
 def the_output_is_linear():
     model = build_regressor(13, [64, 32])
     leaves = [m for m in model.modules() if not list(m.children())]
-    expect.true(isinstance(leaves[-1], nn.Linear),
-                "The last layer of build_regressor must be the nn.Linear to one output, with "
-                "no activation after it: a regressor predicts any real number.",
-                "La última capa de build_regressor debe ser el nn.Linear a una salida, sin "
-                "activación después: un regresor predice cualquier número real.")
+    expect.last_layer_linear(model, "build_regressor(13, [64, 32])", "regression")
     expect.equal(sum(isinstance(m, nn.ReLU) for m in leaves), 2,
                  "number of nn.ReLU in build_regressor(13, [64, 32])")
 

@@ -142,12 +142,7 @@ def hidden_layers_use_relu_and_logits_are_raw():
     model = build_mlp([16, 8])
     relus = sum(isinstance(m, nn.ReLU) for m in model.modules())
     expect.equal(relus, 2, "number of nn.ReLU in build_mlp([16, 8])")
-    leaves = [m for m in model.modules() if not list(m.children())]
-    expect.true(isinstance(leaves[-1], nn.Linear),
-                "The last layer of build_mlp must be the nn.Linear to 2 logits, with no "
-                "activation after it: CrossEntropyLoss applies the softmax itself.",
-                "La última capa de build_mlp debe ser el nn.Linear a 2 logits, sin activación "
-                "después: CrossEntropyLoss ya aplica la softmax.")
+    expect.last_layer_linear(model, "build_mlp([16, 8])")
 
 
 # %%

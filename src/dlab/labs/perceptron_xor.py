@@ -287,12 +287,7 @@ def relu_version_bends_and_ends_in_raw_logits():
     model = build_xor_mlp(8, "relu")
     relus = sum(isinstance(m, nn.ReLU) for m in model.modules())
     expect.equal(relus, 1, 'number of nn.ReLU in build_xor_mlp(8, "relu")')
-    leaves = [m for m in model.modules() if not list(m.children())]
-    expect.true(isinstance(leaves[-1], nn.Linear),
-                "The last layer of build_xor_mlp must be the nn.Linear to 2 logits, with no "
-                "activation after it: CrossEntropyLoss applies the softmax itself.",
-                "La última capa de build_xor_mlp debe ser el nn.Linear a 2 logits, sin "
-                "activación después: CrossEntropyLoss ya aplica la softmax.")
+    expect.last_layer_linear(model, 'build_xor_mlp(8, "relu")')
 
 
 @ctx.check("build_xor_mlp")

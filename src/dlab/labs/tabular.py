@@ -255,11 +255,8 @@ def hidden_layers_use_relu_and_logits_are_raw():
     leaves = [m for m in build_classifier(4, [32, 16], 3).modules() if not list(m.children())]
     expect.equal(sum(isinstance(m, nn.ReLU) for m in leaves), 2,
                  "number of nn.ReLU in build_classifier(4, [32, 16], 3)")
-    expect.true(isinstance(leaves[-1], nn.Linear),
-                "The last layer of build_classifier must be the nn.Linear to the logits, with "
-                "no activation after it: CrossEntropyLoss applies the softmax itself.",
-                "La última capa de build_classifier debe ser el nn.Linear a los logits, sin "
-                "activación después: CrossEntropyLoss ya aplica la softmax.")
+    expect.last_layer_linear(build_classifier(4, [32, 16], 3),
+                             "build_classifier(4, [32, 16], 3)")
 
 
 # %% [markdown] lang="en"
