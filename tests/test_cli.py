@@ -145,7 +145,9 @@ def test_quick_run_writes_a_complete_run_folder(tmp_path, capsys):
 
 
 def test_spanish_run(tmp_path, capsys):
-    from dlab.labs.moons_mlp import LAB
+    from dlab.lab.catalog import get
+
+    LAB = get("moons-mlp").lab
 
     code = main(["run", "moons-mlp", "--quick", "--device", "cpu", "--lang", "es",
                  "--set", "epochs=2", "--out", str(tmp_path)])
@@ -408,3 +410,17 @@ def test_no_profiler_dumps_in_the_repository():
         pytest.skip("not a git checkout")
     dumps = [f for f in tracked.splitlines() if f.endswith((".out", ".prof", ".pstats"))]
     assert not dumps, dumps
+
+
+def test_lab_folder_matches_its_block(tmp_path, monkeypatch):
+    from dlab.lab import catalog
+    from dlab.lab.source import LabSourceError
+
+    moons = catalog.get("moons-mlp").path
+    assert moons.parent.name == "part2_foundations"
+    (tmp_path / "stage2").mkdir()
+    misplaced = tmp_path / "stage2" / "moons_mlp.py"
+    misplaced.write_text(moons.read_text())
+    monkeypatch.setattr(catalog, "LABS_DIR", tmp_path)
+    with pytest.raises(LabSourceError, match="part2_foundations"):
+        catalog.load_file(misplaced)

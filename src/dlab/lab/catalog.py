@@ -1,4 +1,5 @@
-"""Find labs: every percent-format file in ``dlab/labs/``. Only each file's ``spec`` cell is
+"""Find labs: every percent-format file in ``dlab/labs/<block>/`` (one folder per course block,
+named like the block with underscores). Only each file's ``spec`` cell is
 run here (it declares ``Config`` and ``LAB`` and imports nothing heavy), so listing is fast."""
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def load_file(path: Path) -> LabFile:
     if len(specs) != 1:
         raise LabSourceError(f"{path}: a lab has exactly one '# %% spec' cell, found {len(specs)}.")
     # The spec runs as a module of its own, so its dataclasses behave like ordinary ones.
-    module = types.ModuleType(f"dlab.labs.{path.stem}")
+    module = types.ModuleType(f"dlab.labs.{path.parent.name}.{path.stem}")
     module.__file__ = str(path)
     sys.modules[module.__name__] = module
     exec(compile("\n" * (specs[0].line - 1) + specs[0].source, str(path), "exec"),
@@ -85,6 +86,9 @@ def load_file(path: Path) -> LabFile:
     lab = getattr(module, "LAB", None)
     if not isinstance(lab, Lab):
         raise LabSourceError(f"{path}: the spec cell must define LAB = Lab(...).")
+    if path.parent.parent == LABS_DIR and path.parent.name != lab.block.replace("-", "_"):
+        raise LabSourceError(f"{path}: lab {lab.id} declares block {lab.block!r}; move it to "
+                             f"labs/{lab.block.replace('-', '_')}/.")
     labfile = LabFile(path, cells, lab)
     for cell in cells:
         if cell.role == "exercise":
@@ -98,7 +102,7 @@ def load_file(path: Path) -> LabFile:
 @lru_cache(maxsize=1)
 def labs() -> dict[str, LabFile]:
     """Every lab by id, in course order (block, then session or class)."""
-    found = [load_file(path) for path in LABS_DIR.glob("*.py") if not path.name.startswith("_")]
+    found = [load_file(path) for path in LABS_DIR.glob("*/*.py") if not path.name.startswith("_")]
     return {f.id: f for f in sorted(found, key=lambda f: f.lab.course_position)}
 
 
