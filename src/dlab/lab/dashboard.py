@@ -45,8 +45,10 @@ def _criteria(record: dict | None) -> str:
     for c in record["criteria"]:
         value = c["value"]
         shown = f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
-        mark = "✓" if c["passed"] else "✗"
-        items.append(f"<li class='{'passed' if c['passed'] else 'failed'}'>{mark} "
+        # A course criterion out of reach here (declared with evidence) is amber, not red.
+        state = "passed" if c["passed"] else "interrupted" if c.get("evidence") else "failed"
+        mark = {"passed": "✓", "interrupted": "◌", "failed": "✗"}[state]
+        items.append(f"<li class='{state}'>{mark} "
                      f"{html.escape(c['text'])}: <b>{shown}</b> ({html.escape(c['expected'])})"
                      "</li>")
     return "<ul>" + "".join(items) + "</ul>"

@@ -18,12 +18,14 @@ LABELS = {
            "result": "Result", "source": "Course source", "config": "Configuration",
            "metrics": "Metrics", "env": "Environment", "criteria": "Acceptance criteria",
            "evidence": "Evidence", "error": "The run stopped with an error",
+           "out_of_reach": "course criteria out of reach here (see the evidence)",
            "quick": "quick mode", "full": "full mode", "checks": "Exercise checks",
            "exercise": "Exercise", "check": "Check", "message": "Message"},
     "es": {"criterion": "Criterio", "value": "Medido", "expected": "Esperado",
            "result": "Resultado", "source": "Fuente del curso", "config": "Configuración",
            "metrics": "Métricas", "env": "Entorno", "criteria": "Criterios de aceptación",
            "evidence": "Evidencia", "error": "La ejecución terminó con un error",
+           "out_of_reach": "criterios del curso fuera de alcance aquí (ver la evidencia)",
            "quick": "modo rápido", "full": "modo completo",
            "checks": "Comprobaciones de los ejercicios", "exercise": "Ejercicio",
            "check": "Comprobación", "message": "Mensaje"},
@@ -85,10 +87,16 @@ def render(run_dir: str | Path) -> None:
     write_text(run_dir / "report.html", to_html(record, run_dir))
 
 
+def _gaps(record: dict) -> str:
+    """' (2 course criteria out of reach here...)' when the run has such criteria failing."""
+    n = record.get("out_of_reach", 0)
+    return f" ({n} {LABELS[record.get('lang', 'en')]['out_of_reach']})" if n else ""
+
+
 def to_markdown(record: dict) -> str:
     L = LABELS[record.get("lang", "en")]
     out = [f"# {record['lab']} — {record['title']}", "",
-           f"**{L['source']}:** {record['source']}  ", f"**{record['status'].upper()}** · "
+           f"**{L['source']}:** {record['source']}  ", f"**{record['status'].upper()}**{_gaps(record)} · "
            f"{record['seconds']:.1f} s · seed {record['seed']} · {_engine(record)} · "
            f"{L['quick'] if record['quick'] else L['full']}", "", record["summary"], "",
            f"## {L['criteria']}", "",
@@ -131,7 +139,8 @@ def to_html(record: dict, run_dir: Path) -> str:
     e = html.escape
     parts = [f"<h1>{e(record['lab'])} — {e(record['title'])}</h1>",
              f"<p><b>{L['source']}:</b> {e(record['source'])}<br>"
-             f"<b class='{record['status']}'>{record['status'].upper()}</b> · "
+             f"<b class='{record['status']}'>{record['status'].upper()}</b>"
+             f"{e(_gaps(record))} · "
              f"{record['seconds']:.1f} s · seed {record['seed']} · {e(_engine(record))} · "
              f"{L['quick'] if record['quick'] else L['full']}</p>",
              markdown_html(record["summary"]), criteria_html(record)]
