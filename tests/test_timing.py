@@ -93,6 +93,13 @@ def test_epoch_timer_and_time_pass():
     assert 0.03 <= seconds < 0.2 and math.isfinite(seconds)
 
 
+def test_epoch_timer_on_the_cpu_clock_does_not_count_waiting():
+    wall, cpu = EpochTimer(), EpochTimer(clock=time.process_time)
+    _trainer(wall, cpu, Slow(0.05)).fit(_batches(n=8, batch_size=4), epochs=2)
+    assert all(s >= 0.1 for s in wall.seconds)  # two sleeping steps per epoch
+    assert all(0 <= c < w - 0.05 for c, w in zip(cpu.seconds, wall.seconds))
+
+
 def test_torch_threads_restores_the_previous_setting():
     from dlab.engine.timing import torch_threads
 

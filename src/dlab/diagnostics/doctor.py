@@ -4,7 +4,8 @@ The Trainer calls it at three points, never per batch (the hot loop stays plain 
 
 * ``before_fit(trainer, (xb, yb))`` once, with the first batch on the device. One forward pass
   (eval mode, no grad, RNG forked, training flags restored) feeds the checks of
-  ``dlab.diagnostics.checks``. Fatal findings raise ``TrainingError``; the others warn.
+  ``dlab.diagnostics.checks``, ``.optimizers`` and ``.normalization`` (``.vanishing`` adds one
+  backward pass of that batch). Fatal findings raise ``TrainingError``; the others warn.
 * ``non_finite_loss(trainer, value, xb)`` only when a batch loss is NaN/inf: always raises,
   naming the epoch and step and the most likely cause given the evidence.
 * ``after_epoch(trainer, logs)``: the dead-ReLU scan, one forward pass over <= 512 samples
@@ -29,8 +30,12 @@ from collections import Counter
 import torch
 from torch import nn
 
+from dlab.diagnostics.clipping import CLIPPING_CHECKS
 from dlab.diagnostics.checks import (CHECKS_BEFORE_FIT, Diagnosis, LayerCall, Probe,
                                      check_data_rows, dataset_tensors, describe_loss)
+from dlab.diagnostics.normalization import NORMALIZATION_CHECKS
+from dlab.diagnostics.optimizers import OPTIMIZER_CHECKS
+from dlab.diagnostics.vanishing import GRADIENT_CHECKS
 from dlab.errors import TrainingError
 
 SCAN_SAMPLES = 512  # training samples used by the dead-ReLU scan
@@ -94,7 +99,9 @@ class Doctor:
         out, final_op, bn_values, error, first_layer = self._probe_forward(trainer, x)
         probe = Probe(trainer, x, y, out, describe_loss(trainer.loss_fn), data, final_op,
                       bn_values, error, first_layer)
-        findings = [d for d in (_run(check, probe) for check in CHECKS_BEFORE_FIT) if d]
+        checks = CHECKS_BEFORE_FIT + OPTIMIZER_CHECKS + GRADIENT_CHECKS + NORMALIZATION_CHECKS
+        checks += CLIPPING_CHECKS
+        findings = [d for d in (_run(check, probe) for check in checks) if d]
         lang = lang_of(trainer)
         for d in findings:
             if not d.fatal:

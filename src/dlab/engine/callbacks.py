@@ -6,8 +6,9 @@ Events (all optional, all receive the trainer first):
     on_epoch_begin(trainer, epoch)     on_epoch_end(trainer, epoch, logs)
     on_batch_begin(trainer, step)      on_batch_end(trainer, step, logs)
 
-``logs`` is a dict: per batch ``{"loss": float}``, per epoch every value logged for that
-epoch (``loss``, ``val_loss``, ``val_accuracy``, ``lr``...). A callback stops training by
+``logs`` is a dict: per batch ``{"loss": float}`` (and ``"grad_norm"``, the gradient norm
+before clipping, when the Trainer clips with ``grad_clip``), per epoch every value logged for
+that epoch (``loss``, ``val_loss``, ``val_accuracy``, ``lr``...). A callback stops training by
 setting ``trainer.stop_training = True``. Callbacks with state to resume implement
 ``state_dict``/``load_state_dict``.
 """

@@ -54,6 +54,15 @@ def _default_optimizer(model: nn.Module, device: torch.device) -> torch.optim.Op
         return torch.optim.Adam(model.parameters())
 
 
+def _optimizer_mode(optimizer: torch.optim.Optimizer, mode: str) -> None:
+    """Call ``optimizer.train()`` / ``optimizer.eval()`` when it has them: a schedule-free
+    optimizer (``dlab.optim.ScheduleFreeAdamW``) trains at one point and evaluates at another,
+    and switches with the model."""
+    switch = getattr(optimizer, mode, None)
+    if callable(switch):
+        switch()
+
+
 class Trainer:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
                  loss: str | Callable = "cross_entropy", metrics=(), callbacks=(),
@@ -192,6 +201,7 @@ class Trainer:
     def _train_epoch(self, batches, per_batch_begin, per_batch_end) -> dict:
         model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
         model.train()
+        _optimizer_mode(opt, "train")
         total, count, grad_norms = 0.0, 0, []
         self.batch_in_epoch = 0
         for batch in batches:
@@ -224,6 +234,8 @@ class Trainer:
             self.batch_in_epoch += 1
             if per_batch_end:
                 step_logs = {"loss": value}
+                if self.grad_clip is not None:  # this step's gradient norm, before clipping
+                    step_logs["grad_norm"] = grad_norms[-1]
                 for cb in per_batch_end:
                     cb.on_batch_end(self, self.global_step, step_logs)
         logs = {"loss": total / max(count, 1)}
@@ -244,6 +256,7 @@ class Trainer:
     @torch.no_grad()
     def _collect(self, data, batch_size):
         self.model.eval()
+        _optimizer_mode(self.optimizer, "eval")
         outs, targets = [], []
         for batch in _as_batches(data, batch_size, False, 0):
             batch = self._to_device(batch)
