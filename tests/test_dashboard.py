@@ -63,5 +63,7 @@ def test_list_shows_labs_in_course_order(tmp_path):
     res = subprocess.run([sys.executable, "-m", "dlab.cli", "list", "--out", str(tmp_path)],
                          capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""})
     assert res.returncode == 0, res.stderr
-    positions = [res.stdout.find(f" {i} ") for i in catalog.labs()]
+    # Each lab's row starts with its id in the first column (an id may also appear in
+    # another lab's text, e.g. "activations" in a criterion).
+    positions = [res.stdout.find(f"\n│ {i} ") for i in catalog.labs()]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)
