@@ -149,6 +149,15 @@ class Context:
     def state_path(self) -> Path:
         return self.out / "train_state.pt"
 
+    def shared_model(self, model, name: str, settings: dict, train) -> dict:
+        """Load the weights of a model several labs reuse (see :mod:`dlab.lab.shared_models`),
+        or train it with ``train(model) -> metrics`` and save it for the next lab. ``settings``
+        is everything that shapes the weights; quick mode and the seed are added here."""
+        from dlab.lab.shared_models import load_or_train, shared_path
+        key = {**settings, "quick": self.quick, "seed": self.seed}
+        path = shared_path(self.out.parent.parent, name, key)
+        return load_or_train(model, path, train, warn=self.console.print)
+
     def fit_options(self) -> dict:
         """Keyword arguments for the lab's main ``Trainer.fit``: save the training state every
         epoch, and pick it up again when the run is resumed (``dlab run ID --resume DIR``)."""
