@@ -30,9 +30,11 @@ browser:
 	  echo "Chromium could not be installed: the dashboard's browser check will be skipped."
 
 # Quick modes, notebooks and grading of every lab, and the full mode of the labs that take
-# seconds (the longest, marked slow, take 10-20 s each on an idle machine).
+# seconds (the longest, marked slow, take 10-20 s each on an idle machine). One pytest worker
+# per core (at most 4), one torch thread each; all tests of a lab share a worker.
 test: $(STAMP) browser
-	DLAB_DATA=$(DATA) $(BIN)/python -m pytest -q --durations=15
+	DLAB_DATA=$(DATA) OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --maxprocesses 4 \
+	  --dist loadgroup --durations=15
 
 # Every lab's student notebook (English and Spanish) in notebooks/, then JupyterLab on them.
 notebooks: $(STAMP)

@@ -9,6 +9,20 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("DLAB_PRECISION", "fp32")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs ``-n auto --dist loadgroup``) every test of one lab
+    runs on the same worker, so the lab's shared quick run (``quick_runs``) is made once."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        params = getattr(item, "callspec", None)
+        lab_id = params.params.get("lab_id") if params else None
+        if lab_id is None and item.path.parent.name == "labs":
+            lab_id = item.path.stem.removeprefix("test_").replace("_", "-")
+        if lab_id:
+            item.add_marker(pytest.mark.xdist_group(lab_id))
+
+
 def _run_lab(lab_id: str, out, quick: bool, **kwargs) -> dict:
     from rich.console import Console
 
