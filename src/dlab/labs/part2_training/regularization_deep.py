@@ -89,8 +89,9 @@ LAB = Lab(
                   "validation gap by ≥ 1 pp",
                   "La profundidad estocástica (tasas lineales hasta 0.2) reduce la brecha "
                   "entrenamiento − validación de la red residual en ≥ 1 pp",
-                  evidence="Full run, seed 0: the residual MLP's gap goes from 5.64 pp to "
-                           "5.48 pp (−0.16 pp), validation accuracy 0.8879 → 0.8865."),
+                  evidence="Full runs, seed 0: the residual MLP's gap goes from 5.55 pp to "
+                           "5.21 pp (−0.35 pp; validation accuracy 0.8893 both) with one torch "
+                           "thread, from 5.64 pp to 5.48 pp (−0.16 pp) with two."),
         Criterion("stochastic_depth_gap_direction", ">", 0.0,
                   "Stochastic depth reduces the residual net's gap (the direction the course "
                   "claims)",
@@ -99,7 +100,12 @@ LAB = Lab(
         Criterion("stochastic_depth_speedup", ">=", 0.10,
                   "Stochastic depth makes a training step ≥ 10 % faster (course: ~10-20 %)",
                   "La profundidad estocástica hace un paso de entrenamiento ≥ 10 % más rápido "
-                  "(curso: ~10-20 %)"),
+                  "(curso: ~10-20 %)",
+                  evidence="Full run, seed 0, one thread: median step 16.41 ms without "
+                           "dropping, 16.19 ms with stochastic depth (+1.4 %). Linear rates up "
+                           "to 0.2 skip 10 % of the block computations on average, and the "
+                           "stem, head and optimizer step are never skipped: 10 % is the "
+                           "ceiling, not a reachable floor, at these rates."),
     ),
     config=Config,
     quick={"train_subset": 1000, "val_subset": 1000, "hidden": [64, 32, 32, 16], "epochs": 1,
