@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from dlab.diagnostics.clipping import CLIPPING_CHECKS
+from dlab.diagnostics.cnn import CNN_CHECKS
 from dlab.diagnostics.checks import (CHECKS_BEFORE_FIT, Diagnosis, LayerCall, Probe,
                                      check_data_rows, dataset_tensors, describe_loss)
 from dlab.diagnostics.normalization import NORMALIZATION_CHECKS
@@ -100,7 +101,7 @@ class Doctor:
         probe = Probe(trainer, x, y, out, describe_loss(trainer.loss_fn), data, final_op,
                       bn_values, error, first_layer)
         checks = CHECKS_BEFORE_FIT + OPTIMIZER_CHECKS + GRADIENT_CHECKS + NORMALIZATION_CHECKS
-        checks += CLIPPING_CHECKS
+        checks += CLIPPING_CHECKS + CNN_CHECKS
         findings = [d for d in (_run(check, probe) for check in checks) if d]
         lang = lang_of(trainer)
         for d in findings:

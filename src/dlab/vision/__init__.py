@@ -1,0 +1,1 @@
+"""Image tools written for the vision labs (no torchvision): batched data augmentation."""
