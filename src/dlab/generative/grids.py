@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from dlab.viz.gif import figure_frame, write_gif
+
 
 def _pixels(images) -> np.ndarray:
     if isinstance(images, torch.Tensor):
@@ -48,18 +50,8 @@ def image_rows(rows: dict, title: str = ""):
 def save_gif(figures: list, path, seconds_per_frame: float = 0.6, hold_last: float = 2.0):
     """Write matplotlib figures as the frames of a looping animated GIF (the last frame held
     ``hold_last`` seconds) and close them. Returns the path."""
-    from pathlib import Path
-
-    from PIL import Image
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frames = []
     for fig in figures:
-        fig.canvas.draw()
-        frames.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB"))
+        frames.append(figure_frame(fig))
         plt.close(fig)
-    durations = [int(1000 * seconds_per_frame)] * len(frames)
-    durations[-1] = int(1000 * hold_last)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return path
+    return write_gif(frames, path, seconds_per_frame, hold_last)

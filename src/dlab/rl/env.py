@@ -79,15 +79,13 @@ def save_gif(frames: Sequence[np.ndarray], path: str | Path, fps: int = 30,
     ``every`` and ``scale`` resizes them, to keep the file small."""
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from dlab.viz.gif import write_gif
+
     images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames[::every]]
     if scale != 1.0:
         images = [im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))))
                   for im in images]
-    images[0].save(path, save_all=True, append_images=images[1:], loop=0,
-                   duration=max(20, round(1000 * every / fps)))
-    return path
+    return write_gif(images, path, seconds_per_frame=every / fps)
 
 
 def moving_average(values: Sequence[float], window: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import torch
 
 from dlab.engine import metrics
 from dlab.engine.callbacks import Callback
+from dlab.viz.gif import figure_frame, write_gif
 
 
 def plane_grid(X: np.ndarray, resolution: int = 120, margin: float = 0.5):
@@ -148,20 +149,12 @@ def save_gif(path: str | Path, snaps: BoundarySnapshots, X: np.ndarray, y: np.nd
     """Write the snapshots as an animated GIF that loops; the last frame stays ``hold_last``
     seconds so the final boundary can be read. Each frame is drawn once with matplotlib and
     handed to Pillow (which matplotlib already depends on)."""
-    from PIL import Image
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(size, size), dpi=dpi)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.92)
     frames = []
     for snapshot in snaps.snapshots:
         ax.clear()
         draw_snapshot(ax, snaps, snapshot, X, y, title(snapshot))
-        fig.canvas.draw()
-        frames.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB"))
+        frames.append(figure_frame(fig))
     plt.close(fig)
-    durations = [int(1000 * seconds_per_frame)] * len(frames)
-    durations[-1] = int(1000 * hold_last)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return path
+    return write_gif(frames, path, seconds_per_frame, hold_last)
