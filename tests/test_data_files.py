@@ -160,7 +160,7 @@ def test_read_idx_round_trip(tmp_path):
     (gzip.compress(_idx_bytes(1234, (3,), bytes(3))), "magic number is 1234"),
     (gzip.compress(_idx_bytes(2049, (10,), bytes(7))), "promises"),
     (gzip.compress(b"\x00\x00\x08\x03\x00"), "header is cut short"),
-])
+], ids=["not-gzip", "truncated-gzip", "bad-magic", "short-payload", "short-header"])
 def test_read_idx_rejects_broken_files(tmp_path, content, match):
     path = tmp_path / "broken.gz"
     path.write_bytes(content)
