@@ -19,6 +19,11 @@ def test_image_grid_titles_and_colours():
     assert len(axes) == 5 and len(fig.axes) == 6  # the sixth cell is switched off
     assert [ax.get_title() for ax in axes] == list("abcde")
     assert axes[0].title.get_color() == "red"
+    assert axes[1].get_images()[0].get_clim() != (0.0, 1.0)  # each image on its own scale
+    plt.close(fig)
+    fig = image_grid(torch.rand(4, 1, 28, 28) * 0.5, ncols=2, cmap="gray_r", value_range=(0, 1))
+    image = fig.axes[0].get_images()[0]
+    assert image.get_clim() == (0, 1) and image.get_cmap().name == "gray_r"
     plt.close(fig)
 
 

@@ -1,5 +1,5 @@
-"""Figures of 28×28 images: a grid of samples, and labelled rows (originals, reconstructions,
-noisy inputs...) one above the other."""
+"""Figures of 28×28 generated images: a grid of samples (the vision grid on a fixed scale), and
+labelled rows (originals, reconstructions, noisy inputs...) one above the other."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from dlab.viz.gif import figure_frame, write_gif
+from dlab.viz.images import image_grid as grid_of
 
 
 def _pixels(images) -> np.ndarray:
@@ -16,16 +17,9 @@ def _pixels(images) -> np.ndarray:
 
 
 def image_grid(images, rows: int, cols: int, title: str = ""):
-    """A figure with the first ``rows × cols`` images in a grid, no axes."""
-    pixels = _pixels(images)[:rows * cols]
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + (0.4 if title else 0)))
-    for ax, image in zip(np.atleast_1d(axes).ravel(), pixels):
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
-    for ax in np.atleast_1d(axes).ravel():
-        ax.axis("off")
-    if title:
-        fig.suptitle(title)
-    return fig
+    """The first ``rows × cols`` samples in a grid, dark on white, on one fixed [0, 1] scale."""
+    return grid_of(_pixels(images)[:rows * cols, None], ncols=cols, title=title, size=0.8,
+                   cmap="gray_r", value_range=(0.0, 1.0))
 
 
 def image_rows(rows: dict, title: str = ""):

@@ -24,9 +24,12 @@ def _show(ax, image: np.ndarray, cmap: str = "gray", **kw) -> None:
 
 
 def image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8,
-               colors: Sequence[str] | None = None, title: str = "", size: float = 1.3):
+               colors: Sequence[str] | None = None, title: str = "", size: float = 1.3,
+               cmap: str = "gray", value_range: tuple[float, float] | None = None):
     """``images`` (N, C, H, W) or (N, H, W) in a grid of ``ncols`` columns, each with its
-    title (``titles[i]``, drawn in ``colors[i]`` when given, e.g. red for a mistake)."""
+    title (``titles[i]``, drawn in ``colors[i]`` when given, e.g. red for a mistake).
+    ``value_range=(low, high)`` fixes the grey scale for every image (otherwise each image is
+    stretched to its own range)."""
     images = _numpy(images)
     n = len(images)
     ncols = max(1, min(ncols, n))
@@ -37,7 +40,8 @@ def image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8,
         if i >= n:
             ax.axis("off")
             continue
-        _show(ax, images[i])
+        low, high = value_range if value_range is not None else (None, None)
+        _show(ax, images[i], cmap=cmap, vmin=low, vmax=high)
         if titles is not None:
             ax.set_title(titles[i], fontsize=8, color=colors[i] if colors else "black")
     if title:
