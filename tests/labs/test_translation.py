@@ -5,6 +5,7 @@ import torch
 from dlab.lab import catalog
 
 METRICS = {"bleu_plain", "bleu_attention", "attention_gain", "val_bleu_plain",
+           "val_bleu_beam_plain", "val_bleu_beam_attention",
            "val_bleu_attention", "val_loss_plain", "val_loss_attention", "train_pairs",
            "samples", "seconds_per_epoch_plain", "seconds_per_epoch_attention"}
 

@@ -36,6 +36,7 @@ from dlab.diagnostics.checks import (CHECKS_BEFORE_FIT, Diagnosis, LayerCall, Pr
                                      check_data_rows, dataset_tensors, describe_loss)
 from dlab.diagnostics.normalization import NORMALIZATION_CHECKS
 from dlab.diagnostics.optimizers import OPTIMIZER_CHECKS
+from dlab.diagnostics.sequences import SEQUENCE_CHECKS, exploding_through_time
 from dlab.diagnostics.vanishing import GRADIENT_CHECKS
 from dlab.errors import TrainingError
 
@@ -101,7 +102,7 @@ class Doctor:
         probe = Probe(trainer, x, y, out, describe_loss(trainer.loss_fn), data, final_op,
                       bn_values, error, first_layer)
         checks = CHECKS_BEFORE_FIT + OPTIMIZER_CHECKS + GRADIENT_CHECKS + NORMALIZATION_CHECKS
-        checks += CLIPPING_CHECKS + CNN_CHECKS
+        checks = SEQUENCE_CHECKS + checks + CLIPPING_CHECKS + CNN_CHECKS
         findings = [d for d in (_run(check, probe) for check in checks) if d]
         lang = lang_of(trainer)
         for d in findings:
@@ -313,7 +314,8 @@ def _non_finite_cause(trainer, xb, lr: float) -> tuple[str, str]:
                 "modelo o en una pérdida personalizada (agrega un eps pequeño, p. ej. "
                 "torch.log(p + 1e-8)).")
     broken = any(not bool(torch.isfinite(p).all()) for p in trainer.model.parameters())
-    return _generic_non_finite(lr, trainer.grad_clip, broken)
+    return (exploding_through_time(trainer, xb, lr)
+            or _generic_non_finite(lr, trainer.grad_clip, broken))
 
 
 # ---------------------------------------------------------------------- dead ReLUs

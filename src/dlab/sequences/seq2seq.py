@@ -100,14 +100,17 @@ class Seq2Seq(nn.Module):
     @torch.no_grad()
     def translate(self, src: torch.Tensor, max_len: int, search: Callable):
         """Greedy (or any) decoding with ``search(step, state, bos, eos, max_len)``, where
-        ``step(tokens (B, 1), state) → (logits (B, 1, V), state)``. Returns the tokens
-        ``(B, ≤ max_len)`` and the attention weights of those tokens ``(B, T, S)`` (or None),
-        recomputed by feeding the chosen words back in one pass."""
+        ``step(tokens (B, 1), state) → (logits (B, 1, V), state)`` (or k · B rows,
+        sentence-major, for a beam search that keeps k candidates per sentence). Returns the
+        tokens ``(B, ≤ max_len)`` and the attention weights of those tokens ``(B, T, S)`` (or
+        None), recomputed by feeding the chosen words back in one pass."""
         self.eval()
         memory, state, mask = self.encode(src)
 
         def step(tokens, state):
-            logits, state, _ = self.decode(memory, mask, tokens, state)
+            k = len(tokens) // len(src)  # beam search decodes k candidates per sentence
+            logits, state, _ = self.decode(memory.repeat_interleave(k, 0),
+                                           mask.repeat_interleave(k, 0), tokens, state)
             return logits, state
 
         tokens = search(step, state, BOS, EOS, max_len)

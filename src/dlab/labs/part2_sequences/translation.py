@@ -35,12 +35,14 @@ class Config:
     batch_size: int = 128
     lr: float = 3e-3
     grad_clip: float = 1.0
+    beam_width: int = 4         # candidates kept by the beam search of section 6
 
     def check(self):
         positive(train_pairs=self.train_pairs, eval_pairs=self.eval_pairs,
                  max_words=self.max_words, src_vocab=self.src_vocab, tgt_vocab=self.tgt_vocab,
                  embed=self.embed, hidden=self.hidden, epochs=self.epochs,
-                 batch_size=self.batch_size, lr=self.lr, grad_clip=self.grad_clip)
+                 batch_size=self.batch_size, lr=self.lr, grad_clip=self.grad_clip,
+                 beam_width=self.beam_width)
 
 
 LAB = Lab(
@@ -81,6 +83,7 @@ LAB = Lab(
 
 # %%
 import time
+from functools import partial
 
 import matplotlib.pyplot as plt
 import sacrebleu
@@ -89,6 +92,7 @@ from torch import nn
 
 from dlab.data import load
 from dlab.engine import LRScheduler, Trainer
+from dlab.sequences.beam import beam_search
 from dlab.sequences.seq2seq import (BOS, PAD, Seq2Seq, Vocabulary, pad_left, pad_targets,
                                     tokenize)
 
@@ -303,14 +307,14 @@ def feeds_back_the_most_likely_word():
 # validación con sus referencias.
 
 # %%
-def translate(model, split):
+def translate(model, split, search=greedy_decode):
     src = pad_left([src_vocab.ids(en) for en, _ in split], cfg.max_words)
-    tokens, weights = model.translate(src, cfg.max_words + 1, greedy_decode)
+    tokens, weights = model.translate(src, cfg.max_words + 1, search)
     return [" ".join(tgt_vocab.words(row)) for row in tokens], tokens, weights
 
 
-def bleu(model, split) -> float:
-    hypotheses = translate(model, split)[0]
+def bleu(model, split, search=greedy_decode) -> float:
+    hypotheses = translate(model, split, search)[0]
     references = [" ".join(es) for _, es in split]
     return sacrebleu.corpus_bleu(hypotheses, [references], force=True).score
 
@@ -358,12 +362,42 @@ ctx.table([ctx.t("model", "modelo"), ctx.t("parameters", "parámetros"),
             attentive_history["val_loss"][-1], val_bleu["attention"]]])
 
 # %% [markdown] lang="en"
-# ## 6. Where attention looks
+# ## 6. Greedy or beam search
+# Greedy decoding commits to the likeliest word at every step, even when that word leads to
+# an awkward rest of the sentence. Beam search keeps the 4 likeliest partial translations at
+# every step (scored by their mean log-probability per word, so short sentences get no
+# unfair advantage) and returns the best finished one. Same trained models, same validation
+# sentences: only the decoding changes.
+
+# %% [markdown] lang="es"
+# ## 6. Voraz o búsqueda en haz
+# La decodificación voraz se queda con la palabra más probable en cada paso, aunque esa
+# palabra lleve a un resto de oración torpe. La búsqueda en haz conserva las 4 traducciones
+# parciales más probables en cada paso (puntuadas por su log-probabilidad media por palabra,
+# para que las oraciones cortas no tengan ventaja injusta) y devuelve la mejor terminada.
+# Los mismos modelos entrenados, las mismas oraciones de validación: solo cambia la
+# decodificación.
+
+# %%
+beam = partial(beam_search, width=cfg.beam_width)
+val_bleu_beam = {"plain": bleu(plain, pairs["val"], beam),
+                 "attention": bleu(attentive, pairs["val"], beam)}
+ctx.table([ctx.t("model", "modelo"), ctx.t("val BLEU, greedy", "BLEU val, voraz"),
+           ctx.t(f"val BLEU, beam k={cfg.beam_width}", f"BLEU val, haz k={cfg.beam_width}")],
+          [[ctx.t("without attention", "sin atención"), val_bleu["plain"],
+            val_bleu_beam["plain"]],
+           [ctx.t("with attention", "con atención"), val_bleu["attention"],
+            val_bleu_beam["attention"]]],
+          title=ctx.t("Decoding the same models two ways",
+                      "Decodificar los mismos modelos de dos maneras"))
+
+# %% [markdown] lang="en"
+# ## 7. Where attention looks
 # For two test sentences, the weights each Spanish word gave to each English word. A good
 # model shows a rough diagonal, bending where the two languages order words differently.
 
 # %% [markdown] lang="es"
-# ## 6. Adónde mira la atención
+# ## 7. Adónde mira la atención
 # Para dos oraciones de test, el peso que cada palabra en español dio a cada palabra en
 # inglés. Un buen modelo muestra una diagonal aproximada, que se dobla donde los dos idiomas
 # ordenan las palabras de otra manera.
@@ -383,10 +417,10 @@ fig.tight_layout()
 ctx.figure("attention_maps", fig)
 
 # %% [markdown] lang="en"
-# ## 7. The test split, once
+# ## 8. The test split, once
 
 # %% [markdown] lang="es"
-# ## 7. La partición de test, una vez
+# ## 8. La partición de test, una vez
 
 # %%
 samples = pairs["test"][:8]
@@ -402,6 +436,8 @@ ctx.finish({
     "attention_gain": test_bleu["attention"] - test_bleu["plain"],
     "val_bleu_plain": val_bleu["plain"],
     "val_bleu_attention": val_bleu["attention"],
+    "val_bleu_beam_plain": val_bleu_beam["plain"],
+    "val_bleu_beam_attention": val_bleu_beam["attention"],
     "val_loss_plain": plain_history["val_loss"][-1],
     "val_loss_attention": attentive_history["val_loss"][-1],
     "train_pairs": len(pairs["train"]),
