@@ -62,3 +62,26 @@ def test_bad_inputs_are_named():
         make_scenes(images.reshape(20, 784), labels, 2, seed=0)
     with pytest.raises(ValueError, match="canvas"):
         make_scenes(images, labels, 2, seed=0, scale=(24, 200))
+
+
+def test_scene_splits_take_each_split_s_own_objects_relabelled():
+    from types import SimpleNamespace
+
+    from dlab.vision.scenes import objects_of, scene_splits
+
+    def split(value):  # 30 images of classes 0..5 whose pixels tell their split apart
+        y = torch.arange(30) % 6
+        images = torch.zeros(30, 1, 28, 28)
+        images[:, :, 4:24, 4:24] = value
+        return images, y
+
+    X, y = objects_of(split(1.0), (4, 1))
+    assert len(X) == 10 and sorted(set(y.tolist())) == [0, 1]
+    original = torch.tensor([c for c in range(30) if c % 6 in (1, 4)]) % 6
+    assert torch.equal(y, (original == 1).long())  # class 4 → 0, class 1 → 1
+    data = SimpleNamespace(train=split(0.5), val=split(0.7), test=split(0.9))
+    train, val, test = scene_splits(data, (4, 1), (5, 3, 2), seed=0, noise=0.0)
+    assert (len(train), len(val), len(test)) == (5, 3, 2)
+    for scenes, value in ((train, 0.5), (val, 0.7), (test, 0.9)):
+        assert all(set(lab.tolist()) <= {0, 1} for lab in scenes.labels)
+        assert scenes.images.amax() == pytest.approx(value)

@@ -77,7 +77,16 @@ def attention_by_hand(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torc
 
 def attention_fused(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """The same as :func:`attention_by_hand`, by ``F.scaled_dot_product_attention`` (one fused
-    kernel that never stores the full score matrix when it can avoid it)."""
+    kernel that never stores the full score matrix when it can avoid it).
+
+    On a CPU, PyTorch's kernel is several times slower backwards in bfloat16/float16 than in
+    float32 at this course's sizes (small heads, short contexts: thousands of tiny
+    half-precision matrix products, each with a high fixed cost; see
+    ``benchmarks/gpt_precision.py``), so there the attention itself runs in float32 — the same
+    mathematics, more precise — and its result is rounded back."""
+    if q.device.type == "cpu" and q.dtype in (torch.bfloat16, torch.float16):
+        with torch.autocast("cpu", enabled=False):  # autocast would round q, k, v back down
+            return attention_fused(q.float(), k.float(), v.float()).to(q.dtype)
     t_query, t_key = q.shape[-2], k.shape[-2]
     if t_query == t_key:
         return F.scaled_dot_product_attention(q, k, v, is_causal=True)

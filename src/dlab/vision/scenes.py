@@ -106,3 +106,22 @@ def make_scenes(images: torch.Tensor, labels: torch.Tensor, n: int, *, seed: int
                          else torch.zeros(0, canvas, canvas, dtype=torch.bool))
     noisy = (clean + noise * torch.randn(clean.shape, generator=g)).clamp(0, 1)
     return Scenes(noisy, all_boxes, all_labels, all_masks)
+
+
+def objects_of(pair, classes: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images of ``classes`` from an ``(X, y)`` pair, relabelled 0, 1, ... in that order."""
+    X, y = pair
+    relabel = torch.full((int(y.max()) + 1,), -1, dtype=torch.long)
+    relabel[list(classes)] = torch.arange(len(classes))
+    keep = relabel[y] >= 0
+    return X[keep], relabel[y[keep]]
+
+
+def scene_splits(data, classes: tuple[int, ...], counts: tuple[int, int, int], *, seed: int,
+                 **options) -> tuple[Scenes, Scenes, Scenes]:
+    """Train, validation and test scenes of ``counts`` scenes each, built from the objects of
+    ``classes`` in the matching split of ``data`` (a ``dlab.data.Dataset`` of images), with
+    seeds ``seed``, ``seed + 1`` and ``seed + 2``: no object image and no layout is shared."""
+    pairs = (data.train, data.val, data.test)
+    return tuple(make_scenes(*objects_of(pair, classes), n, seed=seed + k, **options)
+                 for k, (pair, n) in enumerate(zip(pairs, counts)))

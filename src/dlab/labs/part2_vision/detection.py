@@ -119,25 +119,14 @@ from dlab.viz.plots import training_curves
 from dlab.vision.coco_map import RECALL_POINTS, coco_map
 from dlab.vision.deploy import export_onnx, median_latency_ms, onnx_predict, onnx_session
 from dlab.vision.grid_detector import Grid, GridDetector, detection_loss, detections
-from dlab.vision.scenes import make_scenes
+from dlab.vision.scenes import scene_splits
 
 CLASSES = (1, 7, 8)  # Fashion-MNIST trouser, sneaker, bag → detector classes 0, 1, 2
 data = load("fashion_mnist", seed=ctx.seed, flatten=False)
 names = [data.classes[c] for c in CLASSES]
 
-
-def objects(pair):
-    """The images of the chosen classes, relabelled 0, 1, 2."""
-    X, y = pair
-    relabel = torch.full((10,), -1, dtype=torch.long)
-    relabel[list(CLASSES)] = torch.arange(len(CLASSES))
-    keep = relabel[y] >= 0
-    return X[keep], relabel[y[keep]]
-
-
-train_scenes = make_scenes(*objects(data.train), cfg.train_scenes, seed=ctx.seed)
-val_scenes = make_scenes(*objects(data.val), cfg.val_scenes, seed=ctx.seed + 1)
-test_scenes = make_scenes(*objects(data.test), cfg.test_scenes, seed=ctx.seed + 2)
+train_scenes, val_scenes, test_scenes = scene_splits(
+    data, CLASSES, (cfg.train_scenes, cfg.val_scenes, cfg.test_scenes), seed=ctx.seed)
 ctx.table([ctx.t("split", "partición"), ctx.t("scenes", "escenas"), ctx.t("objects", "objetos")]
           + names,
           [[split, len(s), sum(len(b) for b in s.boxes)]

@@ -138,7 +138,7 @@ from dlab.engine import EarlyStopping, LRScheduler, Trainer
 from dlab.engine.timing import EpochTimer
 from dlab.viz.boxes import PALETTE, draw_boxes, overlay_masks
 from dlab.vision.prompts import crop_regions, instances, jitter_boxes, prompt_inputs
-from dlab.vision.scenes import make_scenes
+from dlab.vision.scenes import scene_splits
 from dlab.vision.training import reinitialize
 from dlab.vision.unet import SegmentationUNet
 
@@ -147,17 +147,8 @@ OBJECTS = (1, 7, 8)  # Fashion-MNIST trouser, sneaker, bag: the detection lab's 
 NAMES = [data.classes[c] for c in OBJECTS]
 CANVAS = 96
 
-
-def objects_of(pair):
-    """The images of the three object classes, relabelled 0, 1, 2."""
-    X, y = pair
-    keep = torch.isin(y, torch.tensor(OBJECTS))
-    return X[keep], torch.searchsorted(torch.tensor(OBJECTS), y[keep])
-
-
-train = make_scenes(*objects_of(data.train), cfg.train_scenes, seed=ctx.seed)
-val = make_scenes(*objects_of(data.val), cfg.val_scenes, seed=ctx.seed + 1)
-test = make_scenes(*objects_of(data.test), cfg.test_scenes, seed=ctx.seed + 2)
+train, val, test = scene_splits(data, OBJECTS, (cfg.train_scenes, cfg.val_scenes,
+                                                cfg.test_scenes), seed=ctx.seed)
 targets = {name: s.semantic_masks() for name, s in (("train", train), ("val", val),
                                                    ("test", test))}
 ctx.table([ctx.t("split", "partición"), ctx.t("scenes", "escenas"), ctx.t("objects", "objetos"),
