@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	DLAB_DATA=$(DATA) $(BIN)/python benchmarks/engine_overhead.py
 	DLAB_DATA=$(DATA) $(BIN)/python benchmarks/cnn_speed.py
+	$(BIN)/python benchmarks/gpt_precision.py
 
 clean:
 	rm -rf $(VENV)

@@ -131,3 +131,21 @@ def test_configuration_errors_are_explained():
         GPTConfig(vocab=10, n_head=8, n_kv_head=3)
     with pytest.raises(ConfigError):
         tiny(False).logits(torch.zeros(1, 17, dtype=torch.long))
+
+
+def test_fused_attention_on_bf16_cpu_tensors_is_the_fp32_result_rounded():
+    """On a CPU, half-precision attention runs in fp32 (its bf16 backward kernel is slow):
+    under autocast the result is the fp32 attention of the same inputs, rounded to bf16, and
+    gradients reach the bf16 inputs."""
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 9, 8, generator=g).bfloat16().requires_grad_()
+               for _ in range(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = attention_fused(q, k, v)
+        cached = attention_fused(q[:, :, -3:], k, v)
+    expected = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=True)
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out, expected.bfloat16(), atol=0, rtol=0)
+    torch.testing.assert_close(cached, expected[:, :, -3:].bfloat16(), atol=0, rtol=0)
+    out.float().sum().backward()
+    assert q.grad.dtype == torch.bfloat16 and q.grad.abs().sum() > 0
