@@ -55,6 +55,7 @@ bench: $(STAMP)
 	DLAB_DATA=$(DATA) $(BIN)/python benchmarks/engine_overhead.py
 	DLAB_DATA=$(DATA) $(BIN)/python benchmarks/cnn_speed.py
 	$(BIN)/python benchmarks/gpt_precision.py
+	$(BIN)/python benchmarks/memory_format.py
 
 clean:
 	rm -rf $(VENV)

@@ -311,6 +311,11 @@ def test_conv_models_go_channels_last_and_the_choice_is_logged():
     log.clear()
     trainer(mlp(), precision="fp32", setup_log=log)
     assert log[0]["memory_format"] == "contiguous"
+    # so does a GroupNorm model on CPU, where channels_last GroupNorm is the slow path
+    log.clear()
+    trainer(nn.Sequential(nn.Conv2d(3, 8, 3), nn.GroupNorm(4, 8)), precision="bf16",
+            setup_log=log)
+    assert log[0]["memory_format"] == "contiguous"
 
 
 def test_the_default_optimizer_is_fused_adam():
