@@ -110,6 +110,32 @@ def test_predict_noise_batches_conditional_and_null_class():
                                                               10 + 2 * (4 - 10.0)]))
 
 
+def test_predict_noise_runs_only_the_network_under_the_asked_precision():
+    seen = []
+
+    class Conv(torch.nn.Module):
+        num_classes = 10
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 1, 3, padding=1)
+
+        def forward(self, x, t, labels, cond=None):
+            out = self.conv(x)
+            seen.append(out.dtype)
+            return out
+
+    model, x, labels = Conv(), torch.randn(4, 1, 6, 6), torch.tensor([0, 1, 2, 3])
+    exact = diffusion.predict_noise(model, x, 3, labels, guidance=2.0)
+    rounded = diffusion.predict_noise(model, x, 3, labels, guidance=2.0, precision="bf16")
+    assert seen == [torch.float32, torch.bfloat16]
+    assert rounded.dtype == torch.float32 and not torch.equal(rounded, exact)
+    torch.testing.assert_close(rounded, exact, atol=0.05, rtol=0.05)
+    out = diffusion.sample_ddim(model, Schedule.linear(10), labels,
+                                torch.Generator().manual_seed(0), steps=3, precision="bf16")
+    assert out.dtype == torch.float32 and seen[-1] == torch.bfloat16
+
+
 def test_ddpm_loss_is_the_noise_mse():
     class Zero(torch.nn.Module):
         def forward(self, x, t, labels, cond=None):

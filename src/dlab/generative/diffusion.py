@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from dlab.generative.precision import autocast
+
 
 @dataclass
 class Schedule:
@@ -88,16 +90,20 @@ def guided_noise(noise_cond: torch.Tensor, noise_uncond: torch.Tensor,
 
 def predict_noise(model, x: torch.Tensor, t: int, labels: torch.Tensor,
                   cond: torch.Tensor | None = None, guidance: float = 1.0,
-                  guide=guided_noise) -> torch.Tensor:
-    """The model's ε̂ for a batch at timestep ``t``. With ``guidance != 1`` the conditional and
-    unconditional ("null" class, ``model.num_classes``) predictions come from one forward pass
-    over the doubled batch and are combined by ``guide``."""
+                  guide=guided_noise, precision: str = "fp32") -> torch.Tensor:
+    """The model's ε̂ (float32) for a batch at timestep ``t``, the network run under
+    ``precision`` (``bf16``: autocast; ``auto``: as the engine resolves it). With
+    ``guidance != 1`` the conditional and unconditional ("null" class, ``model.num_classes``)
+    predictions come from one forward pass over the doubled batch and are combined by
+    ``guide``."""
     steps = torch.full((len(x),), t, dtype=torch.long)
     if guidance == 1.0:
-        return model(x, steps, labels, cond).float()
+        with autocast(precision, x.device):
+            return model(x, steps, labels, cond).float()
     null = torch.full_like(labels, model.num_classes)
-    both = model(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([labels, null]),
-                 None if cond is None else torch.cat([cond, cond])).float()
+    with autocast(precision, x.device):
+        both = model(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([labels, null]),
+                     None if cond is None else torch.cat([cond, cond])).float()
     noise_cond, noise_uncond = both.chunk(2)
     return guide(noise_cond, noise_uncond, guidance)
 
@@ -106,13 +112,14 @@ def predict_noise(model, x: torch.Tensor, t: int, labels: torch.Tensor,
 def sample_ancestral(model, schedule: Schedule, labels: torch.Tensor,
                      generator: torch.Generator, cond: torch.Tensor | None = None,
                      guidance: float = 1.0, step=ancestral_step, guide=guided_noise,
-                     shape=(1, 28, 28)) -> torch.Tensor:
+                     shape=(1, 28, 28), precision: str = "fp32") -> torch.Tensor:
     """DDPM sampling with the full schedule: start from pure noise x_{T-1} ~ N(0, I) and apply
-    ``step`` for t = T − 1 … 0 (T network evaluations). Returns x_0 in [-1, 1] (clamped)."""
+    ``step`` for t = T − 1 … 0 (T network evaluations, run under ``precision``; the updates of
+    x_t stay in float32). Returns x_0 in [-1, 1] (clamped)."""
     model.eval()
     x = torch.randn(len(labels), *shape, generator=generator)
     for t in reversed(range(schedule.steps)):
-        eps = predict_noise(model, x, t, labels, cond, guidance, guide)
+        eps = predict_noise(model, x, t, labels, cond, guidance, guide, precision)
         x = step(x, t, eps, schedule, torch.randn(x.shape, generator=generator))
     return x.clamp(-1, 1)
 
@@ -134,16 +141,17 @@ def ddim_step(x_t: torch.Tensor, alpha_bar: torch.Tensor, alpha_bar_prev: torch.
 @torch.no_grad()
 def sample_ddim(model, schedule: Schedule, labels: torch.Tensor, generator: torch.Generator,
                 steps: int = 50, cond: torch.Tensor | None = None, guidance: float = 1.0,
-                guide=guided_noise, shape=(1, 28, 28)) -> torch.Tensor:
-    """DDIM sampling visiting only ``steps`` timesteps (``steps`` network evaluations), from
-    the same trained model. Deterministic given the starting noise."""
+                guide=guided_noise, shape=(1, 28, 28), precision: str = "fp32") -> torch.Tensor:
+    """DDIM sampling visiting only ``steps`` timesteps (``steps`` network evaluations, run
+    under ``precision``; the updates of x_t stay in float32), from the same trained model.
+    Deterministic given the starting noise."""
     model.eval()
     x = torch.randn(len(labels), *shape, generator=generator)
     times = ddim_timesteps(schedule.steps, steps)
     alpha_bars = schedule.alpha_bars
     for i, t in enumerate(times):
         prev = alpha_bars[times[i + 1]] if i + 1 < len(times) else torch.tensor(1.0)
-        eps = predict_noise(model, x, t, labels, cond, guidance, guide)
+        eps = predict_noise(model, x, t, labels, cond, guidance, guide, precision)
         x = ddim_step(x, alpha_bars[t], prev, eps)
     return x.clamp(-1, 1)
 

@@ -1,6 +1,7 @@
 """Mixed precision for the hand-written loops of the generative labs (a VAE's loss, a GAN's
-two optimizers), chosen like the engine's Trainer does it: the run's ``--precision``,
-resolved for its device (``auto``: bf16 where the CPU computes it natively)."""
+two optimizers, a diffusion model's training and samplers), chosen like the engine's Trainer
+does it: the run's ``--precision``, resolved for its device (``auto``: bf16 where the CPU
+computes it natively)."""
 from __future__ import annotations
 
 import contextlib

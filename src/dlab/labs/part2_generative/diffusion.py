@@ -94,12 +94,13 @@ LAB = Lab(
                   "noise, same classes)",
                   "…con una distancia de Fréchet como mucho 1.5× la del calendario completo "
                   "(mismo ruido inicial, mismas clases)",
-                  evidence="Full mode, seed 0: DDIM (10 steps) 123 against 27 for the full "
-                  "schedule, ratio 4.5. In a 250-step development run, 20 DDIM steps were no "
+                  evidence="Full mode, seed 0: DDIM (10 steps) 123 against 25 for the full "
+                  "schedule, ratio 4.9. In a 250-step development run, 20 DDIM steps were no "
                   "better than 10 (296 and 271 against 129) and stochastic DDIM (η = 1) "
-                  "reached 214: with this briefly trained noise predictor the few big "
-                  "deterministic jumps leave a grey haze the full schedule's 100 small "
-                  "noisy steps clean up."),
+                  "reached 214; training 1200 steps instead of 700 improved both samplers "
+                  "(97 and 17) but widened the ratio (5.7): with this briefly trained noise "
+                  "predictor the few big deterministic jumps leave a grey haze the full "
+                  "schedule's 100 small noisy steps clean up."),
         Criterion("ddim_accuracy_ratio", ">=", 0.75,
                   "Reasonable quality, measured as class-correctness: DDIM samples keep at "
                   "least 75 % of the full schedule's class accuracy (same starting noise, "
@@ -110,10 +111,10 @@ LAB = Lab(
         Criterion("edge_agreement_gain", ">=", 0.3,
                   "ControlNet in miniature: the edges of edge-conditioned samples correlate "
                   "with the conditioning edge map at least 0.3 better than unconditioned "
-                  "samples' edges do (measured 0.74 against 0.08 in full mode)",
+                  "samples' edges do (measured 0.73 against 0.08 in full mode)",
                   "ControlNet en miniatura: los bordes de las muestras condicionadas por bordes "
                   "se correlacionan con el mapa de bordes de la condición al menos 0.3 mejor "
-                  "que los de muestras sin condición (medido: 0.74 contra 0.08 en modo "
+                  "que los de muestras sin condición (medido: 0.73 contra 0.08 en modo "
                   "completo)"),
     ),
     config=Config,
@@ -151,6 +152,7 @@ from dlab.data import load
 from dlab.data.batches import Batches
 from dlab.generative import diffusion, yardstick
 from dlab.generative.grids import image_rows
+from dlab.generative.precision import autocast
 from dlab.generative.unet import SmallUNet
 
 torch.manual_seed(ctx.seed)
@@ -347,11 +349,17 @@ def passes_the_labels_and_condition():
 # the unconditional task (for guidance), the class-conditioned one and the edge-conditioned
 # one; training one model instead of three is what fits this lab's CPU budget.
 #
-# Budget: the course's DDPM trains for hours on a GPU. We measured 0.5 s per step of 128
-# images for this width-16 U-Net on one busy core, in float32 and in bf16 alike (bf16 is not
-# faster at this size, so the loop stays in float32): 700 steps, under two passes over the
-# training images, take about 6 minutes of wall time on that shared core (the whole lab:
-# 4.5–5 minutes of CPU time on one thread).
+# Budget: the course's DDPM trains for hours on a GPU. Only the network runs in the run's
+# precision (bf16 autocast on CPUs that compute bf16 natively, float32 elsewhere and in the
+# tests); the loss, like the sampler's updates later, stays in float32. Side by side on this
+# machine's CPU (AMD EPYC with AVX512-BF16, one thread, `benchmarks/diffusion_precision.py`),
+# one step of 128 images of this width-16 U-Net took 549 ms in float32 and 303 ms in bf16, 1.8×
+# faster, and a guided sampling call on 2 × 200 images 774 and 394 ms. That holds in the
+# default (contiguous) memory layout only: in channels_last, PyTorch's bf16 GroupNorm is a slow
+# path and bf16 lost (586 against 548 ms per step), most likely why an earlier measurement
+# found bf16 no faster. In full mode 700 steps, under two passes over the training images, took
+# 0.26–0.29 s each on a shared core (0.58 s in float32 before), and the whole lab 4–5 minutes
+# of wall time and 3 minutes of CPU time on one thread.
 
 # %% [markdown] lang="es"
 # ## 4. La red y su entrenamiento
@@ -369,11 +377,19 @@ def passes_the_labels_and_condition():
 # condicionada por clase y la condicionada por bordes; entrenar un modelo en lugar de tres es
 # lo que entra en el presupuesto de CPU de este laboratorio.
 #
-# Presupuesto: el DDPM del curso se entrena horas en una GPU. Medimos 0.5 s por paso de 128
-# imágenes para esta U-Net de ancho 16 en un núcleo ocupado, tanto en float32 como en bf16
-# (bf16 no es más rápido a este tamaño, así que el bucle queda en float32): 700 pasos, menos de
-# dos pasadas por las imágenes de entrenamiento, toman unos 6 minutos de tiempo real en ese
-# núcleo compartido (el laboratorio entero: 4.5–5 minutos de CPU en un hilo).
+# Presupuesto: el DDPM del curso se entrena horas en una GPU. Solo la red corre con la
+# precisión de la ejecución (autocast bf16 en CPU que calculan bf16 de forma nativa, float32 en
+# las demás y en los tests); la pérdida, como después las actualizaciones del muestreador,
+# queda en float32. Lado a lado en la CPU de esta máquina (AMD EPYC con AVX512-BF16, un hilo,
+# `benchmarks/diffusion_precision.py`), un paso de 128 imágenes de esta U-Net de ancho 16 tardó
+# 549 ms en float32 y 303 ms en bf16, 1.8× más rápido, y una llamada de muestreo guiado sobre
+# 2 × 200 imágenes 774 y 394 ms. Eso vale solo en el formato de memoria por defecto (contiguo):
+# en channels_last, la GroupNorm bf16 de PyTorch va por un camino lento y bf16 perdió (586
+# contra 548 ms por paso), lo que con toda probabilidad explica que una medición anterior no
+# encontrara bf16 más rápido. En modo completo, 700 pasos, menos de dos pasadas por las
+# imágenes de entrenamiento, tardaron 0.26–0.29 s cada uno en un núcleo compartido (0.58 s
+# antes, en float32), y el laboratorio entero 4–5 minutos de tiempo real y 3 minutos de CPU en
+# un hilo.
 
 # %%
 model = SmallUNet(cfg.width, num_classes=data.num_classes, cond_channels=1)
@@ -382,6 +398,14 @@ lr_schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.tr
 train_gen = torch.Generator().manual_seed(ctx.seed)
 batches = Batches(X_train * 2 - 1, y_train, batch_size=cfg.batch_size, seed=ctx.seed,
                   drop_last=True)
+
+
+def network(x_t, t, labels, cond):
+    """The U-Net under the run's precision; the loss around it stays in float32."""
+    with autocast(ctx.precision, ctx.device):
+        return model(x_t, t, labels, cond)
+
+
 losses, step, epoch, start = [], 0, 0, time.perf_counter()
 model.train()
 while step < cfg.train_steps:
@@ -392,7 +416,7 @@ while step < cfg.train_steps:
         keep_edges = torch.rand(len(xb), generator=train_gen) >= cfg.edge_dropout
         labels = torch.where(keep_class, yb, torch.full_like(yb, data.num_classes))
         cond = edge_condition(to_pixels(xb)) * keep_edges.reshape(-1, 1, 1, 1)
-        loss = ddpm_loss(model, xb, labels, cond, schedule.alpha_bars, train_gen)
+        loss = ddpm_loss(network, xb, labels, cond, schedule.alpha_bars, train_gen)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -544,7 +568,7 @@ compare_labels = balanced_labels(cfg.compare_samples)
 start = time.perf_counter()
 ancestral = to_pixels(diffusion.sample_ancestral(
     model, schedule, compare_labels, torch.Generator().manual_seed(ctx.seed + 1),
-    guidance=cfg.guidance, step=ancestral_step, guide=guided_noise))
+    guidance=cfg.guidance, step=ancestral_step, guide=guided_noise, precision=ctx.precision))
 ancestral_seconds = time.perf_counter() - start
 ancestral_score = yardstick.score(judge, ancestral, real_features)
 ancestral_accuracy = float((yardstick.probabilities(judge, ancestral).argmax(1)
@@ -579,7 +603,8 @@ ctx.figure("ancestral_by_class", image_rows(class_rows(ancestral, compare_labels
 start = time.perf_counter()
 ddim = to_pixels(diffusion.sample_ddim(
     model, schedule, compare_labels, torch.Generator().manual_seed(ctx.seed + 1),
-    steps=cfg.ddim_steps, guidance=cfg.guidance, guide=guided_noise))
+    steps=cfg.ddim_steps, guidance=cfg.guidance, guide=guided_noise,
+    precision=ctx.precision))
 ddim_seconds = time.perf_counter() - start
 ddim_score = yardstick.score(judge, ddim, real_features)
 ddim_accuracy = float((yardstick.probabilities(judge, ddim).argmax(1) == compare_labels)
@@ -589,7 +614,8 @@ ddim_steps = len(diffusion.ddim_timesteps(cfg.timesteps, cfg.ddim_steps))
 class_labels = balanced_labels(cfg.class_samples)
 class_samples = to_pixels(diffusion.sample_ddim(
     model, schedule, class_labels, torch.Generator().manual_seed(ctx.seed + 2),
-    steps=cfg.ddim_steps, guidance=cfg.guidance, guide=guided_noise))
+    steps=cfg.ddim_steps, guidance=cfg.guidance, guide=guided_noise,
+    precision=ctx.precision))
 class_probs = yardstick.probabilities(judge, class_samples)
 class_accuracy = float((class_probs.argmax(1) == class_labels).float().mean())
 class_confidence = yardstick.top_class_confidence(class_probs)
@@ -607,29 +633,31 @@ ctx.table([ctx.t("sampler", "muestreador"), ctx.t("network calls", "llamadas a l
                       f"{cfg.compare_samples} muestras cada uno, guía {cfg.guidance}"))
 
 # %% [markdown] lang="en"
-# Measured in full mode (seed 0, the same 200 starting noises and classes for both samplers):
-# the full schedule took about 100 s, DDIM with 10 steps 7–10 s, 10–14× faster, as the count
-# of network calls predicts. Quality did not follow all the way. DDIM keeps the garments'
-# shape and class (class accuracy 0.62 against 0.78) but leaves a grey haze around them, and
-# the Fréchet distance shows it: 123 against 27. More DDIM steps did not help in a shorter
-# development run; the full schedule's many small noisy steps correct the errors of a noise
-# predictor trained for under two epochs, while DDIM's few deterministic jumps carry them
-# along. LCM and Turbo exist precisely because fast samplers need extra training to keep
-# quality. The course's "within a margin" criterion (Fréchet at most 1.5×) stays in the
-# report, failing, with these numbers.
+# Measured in full mode (seed 0, bf16, the same 200 starting noises and classes for both
+# samplers): the full schedule took 20–39 s, DDIM with 10 steps 2–4 s, 9–10× faster, as the
+# count of network calls predicts. Quality did not follow all the way. DDIM keeps the
+# garments' shape and class (class accuracy 0.63 against 0.80) but leaves a grey haze around
+# them, and the Fréchet distance shows it: 123 against 25. More DDIM steps did not help in a
+# shorter development run, and longer training (1200 steps) improved both samplers but the
+# full schedule more (97 against 17); the full schedule's many small noisy steps correct the
+# errors of a noise predictor trained for under two epochs, while DDIM's few deterministic
+# jumps carry them along. LCM and Turbo exist precisely because fast samplers need extra
+# training to keep quality. The course's "within a margin" criterion (Fréchet at most 1.5×)
+# stays in the report, failing, with these numbers.
 
 # %% [markdown] lang="es"
-# Medido en modo completo (semilla 0, los mismos 200 ruidos iniciales y clases para ambos
-# muestreadores): el calendario completo tardó unos 100 s y DDIM con 10 pasos 7–10 s, de 10 a
-# 14× más rápido, como predice la cuenta de llamadas a la red. La calidad no acompañó del
-# todo. DDIM conserva la forma y la clase de las prendas (exactitud de clase 0.62 contra 0.78)
-# pero deja una bruma gris alrededor, y la distancia de Fréchet lo muestra: 123 contra 27. Más
-# pasos de DDIM no ayudaron en una ejecución de desarrollo más corta; los muchos pasos chicos y
-# ruidosos del calendario completo corrigen los errores de un predictor de ruido entrenado
-# menos de dos épocas, mientras que los pocos saltos deterministas de DDIM los arrastran. LCM
-# y Turbo existen justamente porque los muestreadores rápidos necesitan entrenamiento extra
-# para conservar la calidad. El criterio del curso "dentro de un margen" (Fréchet como mucho
-# 1.5×) queda en el informe, fallando, con estos números.
+# Medido en modo completo (semilla 0, bf16, los mismos 200 ruidos iniciales y clases para
+# ambos muestreadores): el calendario completo tardó 20–39 s y DDIM con 10 pasos 2–4 s, 9–10×
+# más rápido, como predice la cuenta de llamadas a la red. La calidad no acompañó del todo.
+# DDIM conserva la forma y la clase de las prendas (exactitud de clase 0.63 contra 0.80) pero
+# deja una bruma gris alrededor, y la distancia de Fréchet lo muestra: 123 contra 25. Más
+# pasos de DDIM no ayudaron en una ejecución de desarrollo más corta, y entrenar más (1200
+# pasos) mejoró ambos muestreadores, pero más al calendario completo (97 contra 17); los
+# muchos pasos chicos y ruidosos del calendario completo corrigen los errores de un predictor
+# de ruido entrenado menos de dos épocas, mientras que los pocos saltos deterministas de DDIM
+# los arrastran. LCM y Turbo existen justamente porque los muestreadores rápidos necesitan
+# entrenamiento extra para conservar la calidad. El criterio del curso "dentro de un margen"
+# (Fréchet como mucho 1.5×) queda en el informe, fallando, con estos números.
 
 # %% [markdown] lang="en"
 # ## 8. ControlNet's idea in miniature
@@ -660,10 +688,10 @@ edge_maps = edge_condition(targets)
 no_class = torch.full((cfg.edge_samples,), data.num_classes)
 edge_guided = to_pixels(diffusion.sample_ddim(
     model, schedule, no_class, torch.Generator().manual_seed(ctx.seed + 3),
-    steps=cfg.ddim_steps, cond=edge_maps))
+    steps=cfg.ddim_steps, cond=edge_maps, precision=ctx.precision))
 unconditioned = to_pixels(diffusion.sample_ddim(
     model, schedule, no_class, torch.Generator().manual_seed(ctx.seed + 3),
-    steps=cfg.ddim_steps, cond=torch.zeros_like(edge_maps)))
+    steps=cfg.ddim_steps, cond=torch.zeros_like(edge_maps), precision=ctx.precision))
 edge_agreement = float(diffusion.edge_agreement(edge_condition(edge_guided), edge_maps).mean())
 unconditioned_agreement = float(
     diffusion.edge_agreement(edge_condition(unconditioned), edge_maps).mean())
@@ -680,12 +708,12 @@ ctx.table([ctx.t("samples", "muestras"),
            [ctx.t("unconditioned", "sin condición"), unconditioned_agreement]])
 
 # %% [markdown] lang="en"
-# In full mode the edges of edge-guided samples correlated 0.74 with their conditioning maps,
+# In full mode the edges of edge-guided samples correlated 0.73 with their conditioning maps,
 # against 0.08 for unconditioned samples: the model follows the outline it is given, though
 # the garment it fills in is not always the one the outline came from.
 
 # %% [markdown] lang="es"
-# En modo completo los bordes de las muestras guiadas se correlacionaron 0.74 con sus mapas
+# En modo completo los bordes de las muestras guiadas se correlacionaron 0.73 con sus mapas
 # de condición, contra 0.08 para muestras sin condición: el modelo sigue el contorno que se le
 # da, aunque la prenda con que lo rellena no siempre es la que dio origen al contorno.
 
