@@ -56,6 +56,7 @@ bench: $(STAMP)
 	DLAB_DATA=$(DATA) $(BIN)/python benchmarks/cnn_speed.py
 	$(BIN)/python benchmarks/gpt_precision.py
 	$(BIN)/python benchmarks/memory_format.py
+	$(BIN)/python benchmarks/diffusion_precision.py
 
 clean:
 	rm -rf $(VENV)
