@@ -12,11 +12,10 @@ rounds interleaved. Prints ms per training step and per sampling call and bf16's
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
+from timing import interleaved_ms
 
 from dlab.generative import diffusion
 from dlab.generative.unet import SmallUNet
@@ -56,21 +55,6 @@ def sampling_call(layout, bf16: bool):
         diffusion.predict_noise(model, x, 50, labels, guidance=3.0,
                                 precision="bf16" if bf16 else "fp32")
     return call
-
-
-def interleaved_ms(functions: dict, rounds: int, repeats: int) -> dict:
-    """Median ms per call of each function after one warm-up call, rounds interleaved so that
-    machine noise hits every contender alike."""
-    for fn in functions.values():
-        fn()
-    times: dict = {name: [] for name in functions}
-    for _ in range(rounds):
-        for name, fn in functions.items():
-            start = time.perf_counter()
-            for _ in range(repeats):
-                fn()
-            times[name].append((time.perf_counter() - start) / repeats * 1000)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main() -> None:

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+from timing import interleaved_ms
 
 VOCAB, BLOCK, BATCH = 65, 64, 16  # Tiny Shakespeare's characters, the lab's context and batch
 
@@ -75,21 +74,6 @@ def attention_step(batch: int, tokens: int, head_size: int, dtype: torch.dtype):
         out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         out.backward(torch.ones_like(out))
     return step
-
-
-def interleaved_ms(steps: dict, rounds: int, repeats: int) -> dict:
-    """Median ms per call of each function, after one warm-up call; the rounds are
-    interleaved, so machine noise hits every contender alike."""
-    for fn in steps.values():
-        fn()
-    times: dict = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, fn in steps.items():
-            start = time.perf_counter()
-            for _ in range(repeats):
-                fn()
-            times[name].append((time.perf_counter() - start) / repeats * 1000)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main():
