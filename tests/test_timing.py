@@ -8,7 +8,7 @@ from torch import nn
 
 from dlab.data import Batches
 from dlab.engine import Callback, Trainer
-from dlab.engine.timing import EpochTimer, TimeBudget, time_pass
+from dlab.engine.timing import EpochTimer, TimeBudget, median_call_ms, time_pass
 
 
 class Slow(Callback):
@@ -113,3 +113,15 @@ def test_torch_threads_restores_the_previous_setting():
     except RuntimeError:
         pass
     assert torch.get_num_threads() == before
+
+
+def test_median_call_ms_skips_the_warm_up_and_takes_the_median():
+    calls = []
+
+    def call(i):
+        calls.append(i)
+        time.sleep(0.02 if i == 1 else 0.001)  # one slow call out of three
+
+    ms = median_call_ms(call, 3, warmup=2)
+    assert calls == [0, 0, 0, 1, 2]
+    assert 0.5 < ms < 15  # the slow call is not the median

@@ -1,4 +1,5 @@
-"""Wall-clock tools for comparing training setups fairly: a time budget and an epoch timer.
+"""Wall-clock tools for comparing training setups fairly: a time budget, an epoch timer and a
+per-call latency.
 
 Comparing batch sizes "after 10 epochs" favours large batches (an epoch of batch 1 is
 thousands of updates but also far more seconds); comparing them after the same number of
@@ -7,6 +8,7 @@ thousands of updates but also far more seconds); comparing them after the same n
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
 from typing import Callable, Iterable
 
@@ -165,3 +167,17 @@ def torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def median_call_ms(call: Callable[[int], object], count: int, warmup: int = 1) -> float:
+    """Median milliseconds of ``call(i)`` over ``i = 0 .. count - 1``, after ``warmup`` calls
+    that are not counted (e.g. ``call = lambda i: model(images[i:i + 1])`` for the latency of
+    one image)."""
+    for _ in range(warmup):
+        call(0)
+    times = []
+    for i in range(count):
+        start = time.perf_counter()
+        call(i)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)

@@ -127,15 +127,8 @@ def mobilenet_style(block: Callable = depthwise_separable, num_classes: int = 10
 def single_image_latency(model: nn.Module, image: torch.Tensor, repeats: int = 30) -> float:
     """Median seconds of ``model(image[None])`` in evaluation mode (after 3 warm-up calls):
     the latency of classifying one image."""
-    import time
+    from dlab.engine.timing import median_call_ms
 
     model.eval()
     x = image[None]
-    for _ in range(3):
-        model(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model(x)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    return median_call_ms(lambda _: model(x), repeats, warmup=3) / 1000

@@ -4,8 +4,6 @@ per-image latency of any callable."""
 from __future__ import annotations
 
 import logging
-import statistics
-import time
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -13,6 +11,8 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
+
+from dlab.engine.timing import median_call_ms
 
 
 def export_onnx(model: nn.Module, example: torch.Tensor, path: str | Path) -> Path:
@@ -49,10 +49,4 @@ def onnx_predict(session, x: torch.Tensor) -> torch.Tensor:
 def median_latency_ms(run: Callable[[torch.Tensor], object], images: torch.Tensor) -> float:
     """Median milliseconds of ``run`` on each (1, C, H, W) image of ``images``, after one
     warm-up call."""
-    run(images[:1])
-    times = []
-    for i in range(len(images)):
-        start = time.perf_counter()
-        run(images[i:i + 1])
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return median_call_ms(lambda i: run(images[i:i + 1]), len(images))

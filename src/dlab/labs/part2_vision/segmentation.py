@@ -126,8 +126,6 @@ LAB = Lab(
 # clase del objeto que lo ocupa.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -135,7 +133,7 @@ import torch.nn.functional as F
 
 from dlab.data import load
 from dlab.engine import EarlyStopping, LRScheduler, Trainer
-from dlab.engine.timing import EpochTimer
+from dlab.engine.timing import EpochTimer, median_call_ms
 from dlab.viz.boxes import PALETTE, draw_boxes, overlay_masks
 from dlab.vision.prompts import crop_regions, instances, jitter_boxes, prompt_inputs
 from dlab.vision.scenes import scene_splits
@@ -563,19 +561,9 @@ ctx.table([ctx.t("prompt", "prompt"), ctx.t("all objects", "todos los objetos")]
 # clases de la U-Net y las máscaras con prompt con las cajas de prompt desviadas (discontinuas).
 
 # %%
-def ms_per_image(fn, count):
-    fn(0)  # warm-up
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
-
-
 unet.eval()
-unet_ms = ms_per_image(lambda i: segment(unet, val.images[i:i + 1]), cfg.latency_images)
-prompted_ms = ms_per_image(
+unet_ms = median_call_ms(lambda i: segment(unet, val.images[i:i + 1]), cfg.latency_images)
+prompted_ms = median_call_ms(
     lambda i: prompted_masks(head, val.images[i:i + 1], torch.zeros(len(val.boxes[i]),
                                                                       dtype=torch.long),
                              val.boxes[i]), cfg.latency_images)
