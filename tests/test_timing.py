@@ -38,7 +38,9 @@ def test_budget_stops_mid_epoch_and_counts_updates():
     trainer = _trainer(budget, Slow(0.02))
     trainer.fit(budget.wrap(_batches()), epochs=1000)  # 10 steps per epoch, ~0.2 s each epoch
     assert budget.exhausted
-    assert 0.1 <= budget.spent < 0.3  # stops at the first batch after the budget is spent
+    # stops at the first batch after the budget is spent (generous upper bound: a busy CI
+    # machine can stretch one step; full_passes below shows it stopped inside the epoch)
+    assert 0.1 <= budget.spent < 0.5
     assert budget.updates == trainer.global_step
     assert 1 <= budget.updates <= 6  # each step sleeps 0.02 s: at most 5 fit, plus the last
     assert budget.full_passes == []  # stopped inside the first epoch
@@ -46,7 +48,7 @@ def test_budget_stops_mid_epoch_and_counts_updates():
 
 
 def test_budget_spanning_epochs_records_full_passes():
-    budget = TimeBudget(0.15)
+    budget = TimeBudget(0.5)  # room for full passes of 3 steps even on a busy machine
     trainer = _trainer(budget, Slow(0.005))
     trainer.fit(budget.wrap(_batches(n=12, batch_size=4)), epochs=1000)
     assert budget.full_passes and all(p == 3 for p in budget.full_passes)
