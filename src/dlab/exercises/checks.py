@@ -33,7 +33,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 
 def student_line(exc: BaseException) -> str:
-    """' (line N)' of the student's code where ``exc`` was raised, if it was there."""
+    """' (line N)' of the student's code where ``exc`` was raised, if it was there (for an
+    exception raised in the grading sandbox, the line it reported)."""
+    remote = getattr(exc, "student_line", None)
+    if isinstance(remote, str):
+        return remote
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if f.filename == SUBMISSION or f.filename.startswith("<ipython-input")
               or "/ipykernel_" in f.filename]

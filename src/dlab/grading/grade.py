@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 import resource
@@ -56,13 +57,20 @@ def _limit_resources(memory_mb: int):
     return apply
 
 
+_RUNS = itertools.count()
+
+
 def run_worker(job: dict, out: Path, limits: Limits) -> tuple[str | None, float]:
-    """Run the worker; returns (how it ended abnormally or None, seconds)."""
+    """Run the worker; returns (how it ended abnormally or None, seconds). When it returns,
+    every process of the submission's sandbox is gone."""
     job_path = out / "job.json"
+    job = {**job, "seconds": limits.seconds, "memory_mb": limits.memory_mb,
+           "name": f"dlab-{os.getpid()}-{next(_RUNS)}"}
     write_json(job_path, job)
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
-    with open(out / "log.txt", "w", encoding="utf-8") as log:
+    ended = None
+    with open(out / "log.txt", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "dlab.grading.worker", str(job_path)],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True,
@@ -72,12 +80,25 @@ def run_worker(job: dict, out: Path, limits: Limits) -> tuple[str | None, float]
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            return "timeout", time.perf_counter() - started
-    seconds = time.perf_counter() - started
-    if code == 0:
-        return None, seconds
-    # Killed by a signal (the kernel's OOM killer sends SIGKILL) or died on its own.
-    return ("memory" if code == -signal.SIGKILL else "crashed"), seconds
+            ended = "timeout"
+        else:
+            # Killed by a signal (the kernel's OOM killer sends SIGKILL) or died on its own.
+            ended = None if code == 0 else ("memory" if code == -signal.SIGKILL else "crashed")
+    _end_sandbox(_events(Path(job["events"])), job["name"])
+    return ended, time.perf_counter() - started
+
+
+def _end_sandbox(events: list[dict], name: str) -> None:
+    """Kill what is left of the sandbox if the worker could not (it was killed itself)."""
+    from dlab.grading.sandbox import PIDS_ROOT, kill_cgroup
+
+    kill_cgroup(PIDS_ROOT / name)
+    for event in events:
+        if event.get("event") == "sandbox" and isinstance(event.get("pid"), int):
+            try:
+                os.killpg(event["pid"], signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def _events(path: Path) -> list[dict]:
@@ -90,6 +111,17 @@ def _events(path: Path) -> list[dict]:
         except ValueError:  # a line cut short when the process was killed
             continue
     return events
+
+
+def isolation(events: list[dict]) -> dict:
+    """How the submission was isolated, and what its process printed and left behind."""
+    started = next((e for e in events if e["event"] == "sandbox"), {})
+    ended = next((e for e in events if e["event"] == "sandbox_end"), {})
+    return {"sandbox": started.get("sandbox", "not started"),
+            "not_isolated": started.get("not_isolated", []),
+            "process_cap": started.get("process_cap"),
+            "output_kept_bytes": ended.get("output_kept_bytes"),
+            "output_dropped_bytes": ended.get("output_dropped_bytes")}
 
 
 def score(labfile, events: list[dict], ended: str | None, lang: str,
@@ -217,10 +249,14 @@ def grade_submission(lab_id: str, submission: str | Path, out: str | Path, *,
         events_path.unlink(missing_ok=True)
         job = {"lab": lab_id, "script": str((out / "submission.py").resolve()),
                "events": str(events_path.resolve()), "runs": str((out / "runs").resolve()),
-               "quick": quick, "seed": seed, "lang": lang, "data_dir": data_dir}
+               "quick": quick, "seed": seed, "lang": lang, "data_dir": data_dir,
+               "hidden": [str(submission.resolve().parent), str(out.resolve())]}
         ended, _ = run_worker(job, out, limits)
-        result = score(labfile, _events(events_path), ended, lang, scored)
+        events = _events(events_path)
+        result = score(labfile, events, ended, lang, scored)
+        result["sandbox"] = isolation(events)
     reports = sorted((out / "runs").glob(f"{lab_id}/*/report.html"))
+    result.setdefault("sandbox", {"sandbox": "not started", "not_isolated": []})
     result.update({
         "lab": lab_id, "title": labfile.lab.title(lang), "submission": submission.name,
         "quick": quick, "seed": seed, "lang": lang,

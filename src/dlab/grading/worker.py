@@ -1,21 +1,26 @@
-"""The grading process: ``python -m dlab.grading.worker JOB.json``.
+"""The grading process: ``python -m dlab.grading.worker JOB.json``. Trusted code only.
 
-It runs under the limits the grader set (wall time, memory) and reports each step as one JSON
-line in the job's events file, written as it goes: a submission that loops forever or eats
-all memory loses only what had not run yet. Nothing is unpickled; student code runs here only.
+It starts the student's process in a sandbox (:mod:`dlab.grading.sandbox`), then runs the
+lab's check cells and code cells here, with each student function replaced by a stand-in
+that computes in the sandbox (:mod:`dlab.grading.remote`). Every check verdict and every
+criterion is computed here, from data the sandbox handed back; the sandbox never sees this
+process's memory, the events file or the run folder.
 
-Steps: load the submission's functions over the lab's imports; run every exercise check; run
-the lab's code cells with the student's functions in place of the reference ones.
+Each step is one JSON line in the job's events file, written as it goes: a submission that
+loops forever or eats all memory loses only what had not run yet.
 """
 from __future__ import annotations
 
-import difflib
+import ast
 import json
+import shutil
 import sys
+import tempfile
+import time
 import traceback
 from pathlib import Path
 
-from dlab.exercises.checks import SUBMISSION, is_out_of_memory, student_line
+from dlab.exercises.checks import is_out_of_memory, student_line
 
 
 class Events:
@@ -35,42 +40,88 @@ def _error(emit, stage: str, exc: BaseException) -> None:
           "traceback": "".join(traceback.format_exception(exc))[-4000:]})
 
 
+def lab_classes(labfile) -> str:
+    """The classes the lab's code cells define (a student function may be handed one)."""
+    nodes = [node for c in labfile.cells if c.role == "code"
+             for node in ast.parse(labfile.code_text(c)).body if isinstance(node, ast.ClassDef)]
+    return ast.unparse(ast.Module(body=nodes, type_ignores=[]))
+
+
+def sandbox_job(labfile, script: str, jobdir: Path, inside: bool) -> None:
+    imports = [node for c in labfile.cells if c.role in ("code", "check")
+               for node in ast.parse(labfile.code_text(c)).body
+               if isinstance(node, (ast.Import, ast.ImportFrom))]
+    (jobdir / "submission.py").write_text(script, encoding="utf-8")
+    job = {"imports": ast.unparse(ast.Module(body=imports, type_ignores=[])),
+           "classes": lab_classes(labfile), "exercises": labfile.exercises,
+           "script": "/job/submission.py" if inside else str(jobdir / "submission.py")}
+    (jobdir / "job.json").write_text(json.dumps(job), encoding="utf-8")
+
+
 def grade(job: dict) -> None:
     from rich.console import Console
 
-    from dlab.grading.submission import definitions
+    from dlab.grading import sandbox
+    from dlab.grading.channel import Peer
+    from dlab.grading.remote import Remote
     from dlab.lab import catalog
     from dlab.lab.runner import execute, record_failure, start
     from dlab.lab.source import declared_checks
 
     emit = Events(Path(job["events"]))
-    lang = job["lang"]
     labfile = catalog.get(job["lab"])
     script = Path(job["script"]).read_text(encoding="utf-8")
+    jobdir = Path(tempfile.mkdtemp(prefix="dlab-job-"))
+    jobdir.chmod(0o755)
+    inside = sandbox.bubblewrap() is not None
+    sandbox_job(labfile, script, jobdir, inside)
+    limits = sandbox.SandboxLimits(memory_mb=job["memory_mb"])
+    started = sandbox.start(jobdir, limits, sys.stdout.buffer, job["name"],
+                            hidden=[Path(p) for p in job.get("hidden", [])])
+    emit({"event": "sandbox", "pid": started.proc.pid, "cgroup": str(started.cgroup or ""),
+          **started.info()})
+    peer = Peer(started.sock, serve=None, deadline=time.monotonic() + job["seconds"])
     try:
-        codes, defined = definitions(script, SUBMISSION)
-    except SyntaxError as exc:
-        emit({"event": "error", "stage": "load", "kind": "syntax_error",
-              "message": f"line {exc.lineno}: {exc.msg}"})
-        return
+        _grade_with(job, emit, labfile, peer, Remote, Console, execute, record_failure, start,
+                    declared_checks)
+    finally:
+        emit({"event": "sandbox_end", **sandbox.stop(started)})
+        shutil.rmtree(jobdir, ignore_errors=True)
 
-    namespace: dict = {"__name__": "__submission__"}
-    exec(labfile.imports(), namespace)
-    for code in codes:
-        try:
-            exec(code, namespace)
-        except Exception as exc:  # e.g. an import of a module that does not exist
-            _error(emit, "load", exc)
-    missing = [name for name in labfile.exercises if not callable(namespace.get(name))]
+
+def _grade_with(job, emit, labfile, peer, Remote, Console, execute, record_failure, start,
+                declared_checks) -> None:
+    from dlab.grading.wire import ChannelClosed
+
+    lang = job["lang"]
+    try:
+        loaded, _ = peer.receive()
+    except ChannelClosed:
+        emit({"event": "error", "stage": "load", "kind": "exception",
+              "message": "the submission's process ended while loading"})
+        return
+    if loaded.get("syntax_error"):
+        emit({"event": "error", "stage": "load", "kind": "syntax_error",
+              "message": str(loaded["syntax_error"])})
+        return
+    for error in loaded.get("errors", []):
+        emit({"event": "error", "stage": "load", "kind": error.get("kind", "exception"),
+              "message": f"{error.get('type')}: {error.get('message')}{error.get('line', '')}"})
+    missing = [name for name in labfile.exercises if name in loaded.get("missing", {})]
     for name in missing:
-        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
-        emit({"event": "missing", "exercise": name, "found": close[0] if close else None})
+        emit({"event": "missing", "exercise": name, "found": loaded["missing"][name]})
 
     console = Console(file=sys.stdout, width=120)
     ctx, cfg = start(labfile.id, quick=job["quick"], seed=job["seed"], lang=lang,
                      out=job["runs"], data_dir=job.get("data_dir"), device="cpu",
                      console=console, face="grade", listener=emit)
+    namespace: dict = {"__name__": "__lab__"}
+    exec(labfile.imports(), namespace)
     namespace.update(ctx=ctx, cfg=cfg)
+    remote = Remote(peer, namespace)
+    for name in labfile.exercises:
+        if name not in missing:
+            namespace[name] = remote.function(name)
     for cell in labfile.cells:
         if cell.role == "check":
             if {exercise for exercise, _ in declared_checks(cell)} & set(missing):
@@ -88,6 +139,7 @@ def grade(job: dict) -> None:
     except Exception as exc:
         record_failure(ctx, exc)
         _error(emit, "lab", exc)
+    emit({"event": "remote_calls", "count": remote.calls})
 
 
 def main() -> int:

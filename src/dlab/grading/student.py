@@ -1,0 +1,444 @@
+"""The student's process: ``python -m dlab.grading.student JOB.json`` inside the sandbox.
+
+It loads the submission's functions over the lab's imports and then only answers the
+grader's requests on its socket (fd in ``$DLAB_CHANNEL_FD``): call a student function, a
+method of an object a student function returned, or give gradients for a call. What comes
+back to the grader is data: return values, and what the call changed in its arguments. It
+never sees a check, a criterion, the grade files or the lab's solutions, so nothing it does
+here can set a score.
+"""
+from __future__ import annotations
+
+import builtins
+import difflib
+import json
+import os
+import random
+import socket
+import sys
+import traceback
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from dlab.exercises.checks import SUBMISSION, is_out_of_memory, student_line
+from dlab.grading import replicate, wire
+from dlab.grading.channel import Peer
+
+MAX_GRAPHS = 16  # calls kept for a backward pass that has not come yet
+OBJECT_METHODS = {"__call__", "forward", "__len__", "__getitem__", "__iter__"}
+
+
+class Callback:
+    """A function (or an allowed object) of the grader's, called back over the channel."""
+
+    def __init__(self, server: "Server", handle: int, cls: str | None):
+        object.__setattr__(self, "_server", server)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_cls", cls)
+
+    def __call__(self, *args, **kwargs):
+        return self._server.callback(self._handle, None, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._server.callback(self._handle, "getattr", (name,), {})
+
+    def __setattr__(self, name, value):
+        self._server.callback(self._handle, "setattr", (name, value), {})
+
+    def __repr__(self):
+        return f"<{self._cls or 'function'} of the grader>"
+
+
+class Call:
+    """What one request brought: the objects it passed (by the grader's ids), so that what the
+    call returns or changes can be named by those ids."""
+
+    def __init__(self, server: "Server", grad: bool):
+        self.server = server
+        self.grad = grad
+        self.by_tid: dict[int, object] = {}
+        self.tid_of: dict[int, tuple] = {}  # id(object) -> ("$same" payload)
+        self.before: dict[int, object] = {}
+        self.outputs: list[torch.Tensor] = []
+
+    def register(self, tid: int, value) -> None:
+        self.by_tid[tid] = value
+        self.tid_of[id(value)] = {"$same": tid}
+        self.before[tid] = _snapshot(value)
+
+    def repoint(self, old, new) -> None:
+        """``new`` stands for what the grader sent as ``old`` (a tensor made a Parameter)."""
+        same = self.tid_of.pop(id(old), None)
+        if same is not None:
+            self.register(same["$same"], new)
+
+    def inputs(self) -> list[torch.Tensor]:
+        return [self.by_tid[tid] for tid in sorted(self.by_tid)
+                if isinstance(self.by_tid[tid], torch.Tensor) and self.by_tid[tid].requires_grad]
+
+    def changes(self, encode) -> list[dict]:
+        """What the call did to the objects it was given."""
+        out = []
+        for tid, value in self.by_tid.items():
+            before = self.before[tid]
+            now = _snapshot(value)
+            if now == before:
+                continue
+            change = {"tid": tid}
+            if isinstance(value, torch.Tensor):
+                change.update(_tensor_change(value, before, now, encode))
+            elif isinstance(value, nn.Module):
+                change["training"] = value.training
+            elif isinstance(value, torch.Generator):
+                change["state"] = encode(value.get_state())
+            elif isinstance(value, dict):
+                change["items"] = encode(dict(value))
+            elif isinstance(value, list):
+                change["items"] = encode(list(value))
+            out.append(change)
+        return out
+
+
+def _tensor_state(t: torch.Tensor) -> tuple:
+    return (t._version, id(t.grad), None if t.grad is None else t.grad._version,
+            t.requires_grad)
+
+
+def _snapshot(value):
+    if isinstance(value, torch.Tensor):
+        return _tensor_state(value)
+    if isinstance(value, nn.Module):
+        return value.training
+    if isinstance(value, torch.Generator):
+        return bytes(value.get_state().numpy())
+    if isinstance(value, (dict, list)):
+        return [(k, id(v)) for k, v in (value.items() if isinstance(value, dict)
+                                        else enumerate(value))]
+    return None
+
+
+def _tensor_change(t, before, now, encode) -> dict:
+    change = {}
+    if before is None or now[0] != before[0]:
+        change["data"] = encode(t.detach())
+    if before is None or now[1:3] != before[1:3]:
+        change["grad"] = None if t.grad is None else encode(t.grad.detach())
+    if before is None or now[3] != before[3]:
+        change["rg"] = t.requires_grad
+    return change
+
+
+class Encoder(wire.Encoder):
+    """Sandbox → grader: objects the grader sent are named by its ids; a student's module
+    goes as its structure; other objects of the student's stay here, known by a handle."""
+
+    def __init__(self, server: "Server", call: Call | None):
+        super().__init__(other=self.other_value)
+        self.server, self.call = server, call
+
+    def __call__(self, value):
+        if self.call is not None:
+            same = self.call.tid_of.get(id(value))
+            if same is not None and not isinstance(value, (bool, int, float, str, type(None))):
+                return same
+            if (isinstance(value, torch.Tensor) and self.call.grad and value.requires_grad
+                    and value.grad_fn is not None):
+                self.call.outputs.append(value)
+                return self.tensor(value.detach(), {"out": len(self.call.outputs) - 1})
+        return super().__call__(value)
+
+    def other_value(self, value, _):
+        if isinstance(value, Callback):
+            return {"$cbref": value._handle}
+        if isinstance(value, nn.Module):
+            return replicate.describe(value, self, handle=self.server.keep)
+        if isinstance(value, torch.Generator):
+            return {"$gen": self(value.get_state())}
+        if isinstance(value, torch.utils.data.DataLoader):
+            sampler = value.sampler
+            shuffle = isinstance(sampler, torch.utils.data.RandomSampler)
+            generator = getattr(sampler, "generator", None) if shuffle else None
+            return {"$loader": {"dataset": self(value.dataset), "batch_size": value.batch_size,
+                                "shuffle": shuffle, "drop_last": value.drop_last,
+                                "generator": None if generator is None else self(generator)}}
+        info = {"$obj": self.server.keep(value), "callable": callable(value),
+                "cls": type(value).__name__,
+                "dataset": isinstance(value, torch.utils.data.Dataset)}
+        return info
+
+
+class Decoder(wire.Decoder):
+    """Grader → sandbox: data, the grader's modules rebuilt, callbacks, generators."""
+
+    def __init__(self, server: "Server", call: Call, blobs):
+        super().__init__(blobs, other=self.other_value)
+        self.server, self.call = server, call
+
+    def other_value(self, data, _):
+        if "$tid" in data:
+            value = self(data["v"])
+            self.call.register(data["$tid"], value)
+            return value
+        if "$module" in data:
+            return replicate.rebuild(data, self, self.server.resolve, self._no_stand_in,
+                                     made=self.call.repoint)
+        if "$obj" in data:
+            value = self.server.object(data["$obj"])
+            if data.get("state") is not None and isinstance(value, nn.Module):
+                self._load(value, self(data["state"]))
+            return value
+        if "$cb" in data:
+            return self.server.proxy(data["$cb"], data.get("cls"))
+        if "$gen" in data:
+            gen = torch.Generator()
+            gen.set_state(self(data["$gen"]))
+            return gen
+        if "$dc" in data:
+            cls = self.server.resolve_any(data["$dc"])
+            return cls(**self(data["fields"]))
+        raise wire.WireError("an unknown tag")
+
+    def _load(self, module: nn.Module, state: dict) -> None:
+        """The grader's current weights into a student's module it holds a handle to."""
+        for name, t in state.items():
+            owner, _, leaf = name.rpartition(".")
+            sub = module.get_submodule(owner) if owner else module
+            if leaf in sub._parameters:
+                param = nn.Parameter(t.detach(), requires_grad=t.requires_grad)
+                sub._parameters[leaf] = param
+                self.call.repoint(t, param)
+            elif leaf in sub._buffers:
+                sub._buffers[leaf] = t
+
+    def _no_stand_in(self, desc, children):
+        raise wire.WireError(f"the class {desc['$module']} is not known in the sandbox")
+
+
+class Server:
+    def __init__(self, sock: socket.socket, namespace: dict, exercises: list[str]):
+        self.namespace = namespace
+        self.exercises = set(exercises)
+        self.objects: dict[int, object] = {}
+        self.ids: dict[int, int] = {}  # id(object) -> handle
+        self.graphs: OrderedDict[int, tuple] = OrderedDict()
+        self.callbacks: dict[int, Callback] = {}
+        self.peer = Peer(sock, self.serve)
+        self.next_call = 0
+
+    # -- objects the grader holds a handle to
+    def keep(self, value) -> int:
+        handle = self.ids.get(id(value))
+        if handle is None or self.objects.get(handle) is not value:
+            handle = len(self.objects) + 1
+            while handle in self.objects:
+                handle += 1
+            self.objects[handle] = value
+            self.ids[id(value)] = handle
+        return handle
+
+    def object(self, handle):
+        try:
+            return self.objects[handle]
+        except (KeyError, TypeError):
+            raise wire.WireError("an object handle the sandbox does not hold") from None
+
+    def resolve_any(self, path: str):
+        module, _, name = path.rpartition(".")
+        if module in ("__lab__", "__main__", "__submission__"):
+            return self.namespace[name]
+        import importlib
+
+        owner = importlib.import_module(module)
+        for part in name.split("."):
+            owner = getattr(owner, part)
+        return owner
+
+    def resolve(self, path: str):
+        try:
+            return self.resolve_any(path)
+        except (ImportError, AttributeError, KeyError, ValueError):
+            return None
+
+    # -- the grader's functions, called from student code
+    def callback(self, handle: int, kind: str | None, args, kwargs):
+        enc = Encoder(self, None)
+        header = {"op": "callback", "handle": handle, "kind": kind, "args": enc(list(args)),
+                  "kwargs": enc(dict(kwargs))}
+        answer, blobs = self.peer.ask(header, enc.blobs)
+        dec = Decoder(self, Call(self, False), blobs)
+        if answer["op"] == "raise":
+            error = answer["error"]
+            cls = getattr(builtins, str(error.get("type")), None)
+            cls = cls if isinstance(cls, type) and issubclass(cls, Exception) else RuntimeError
+            raise cls(error.get("message", ""))
+        return dec(answer["value"])
+
+    def proxy(self, handle, cls) -> Callback:
+        """One proxy per grader object, so that identity (``id``, ``is``) holds."""
+        if handle not in self.callbacks:
+            self.callbacks[handle] = Callback(self, handle, cls)
+        return self.callbacks[handle]
+
+    # -- requests
+    def serve(self, header: dict, blobs: list[bytes]):
+        op = header.get("op")
+        try:
+            if op == "call":
+                return self.call(header, blobs)
+            if op == "vjp":
+                return self.vjp(header, blobs)
+            if op == "free":
+                for handle in header.get("ids", []):
+                    value = self.objects.pop(handle, None)
+                    self.ids.pop(id(value), None)
+                return {"op": "return", "value": None}, []
+        except wire.ChannelClosed:
+            raise
+        except BaseException as exc:  # the student's code may raise anything, even SystemExit
+            return {"op": "raise", "error": describe_error(exc)}, []
+        return {"op": "raise", "error": {"type": "RuntimeError", "message": f"unknown op {op}",
+                                         "line": ""}}, []
+
+    def _target(self, target: dict, call: Call, dec: Decoder):
+        if "fn" in target:
+            name = target["fn"]
+            if name not in self.exercises or not callable(self.namespace.get(name)):
+                raise wire.WireError(f"no exercise function named {name}")
+            return self.namespace[name], None
+        method = target.get("method")
+        if method not in OBJECT_METHODS:
+            raise wire.WireError(f"method {method} cannot be called")
+        obj = self.object(target.get("obj"))
+        return getattr(obj, method), obj
+
+    def call(self, header: dict, blobs: list[bytes]):
+        grad = bool(header.get("grad"))
+        call = Call(self, grad)
+        dec = Decoder(self, call, blobs)
+        args, kwargs = dec(header["args"]), dec(header["kwargs"])
+        state = dec(header["state"]) if header.get("state") is not None else None
+        _set_rng(dec(header["rng"]) if header.get("rng") else None)
+        before = _rng()
+        fn, obj = self._target(header["target"], call, dec)
+        autocast = header.get("autocast")
+        with torch.set_grad_enabled(grad), torch.autocast(
+                "cpu", dtype=wire.TORCH_DTYPES.get(autocast, torch.bfloat16),
+                enabled=bool(autocast)):
+            if state is not None and isinstance(obj, nn.Module):
+                for name, mode in (header.get("modes") or {}).items():
+                    sub = obj.get_submodule(name) if name else obj
+                    sub.training = bool(mode)
+                result = torch.func.functional_call(obj, state, tuple(args), kwargs)
+            elif header["target"].get("method") == "__iter__":
+                result = list(fn())[:1_000_000]
+            else:
+                result = fn(*args, **kwargs)
+        enc = Encoder(self, call)
+        value = enc(result)
+        answer = {"op": "return", "value": value, "sync": call.changes(enc),
+                  "outs": len(call.outputs)}
+        after = _rng()
+        if not _same_rng(after, before):
+            answer["rng"] = enc(after)
+        if call.outputs:
+            self.next_call += 1
+            self.graphs[self.next_call] = (call.outputs, call.inputs())
+            while len(self.graphs) > MAX_GRAPHS:
+                self.graphs.popitem(last=False)
+            answer["call"] = self.next_call
+        return answer, enc.blobs
+
+    def vjp(self, header: dict, blobs: list[bytes]):
+        outputs, inputs = self.graphs.pop(header["call"], (None, None))
+        if outputs is None:
+            raise RuntimeError("a second backward pass through a student function, or one "
+                               "that came too late, is not supported when grading")
+        dec = Decoder(self, Call(self, False), blobs)
+        grads = dec(header["grads"])
+        pairs = [(o, g) for o, g in zip(outputs, grads) if g is not None]
+        got = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
+                                  allow_unused=True) if pairs and inputs else [None] * len(inputs)
+        enc = Encoder(self, None)
+        return {"op": "return", "value": enc(list(got))}, enc.blobs
+
+
+def _rng():
+    return (torch.random.get_rng_state(), np.random.get_state(), random.getstate())
+
+
+def _same_rng(a, b) -> bool:
+    return (torch.equal(a[0], b[0]) and a[1][0] == b[1][0] and a[1][2:] == b[1][2:]
+            and np.array_equal(a[1][1], b[1][1]) and a[2] == b[2])
+
+
+def _set_rng(state) -> None:
+    if state is None:
+        return
+    torch_state, np_state, py_state = state
+    if torch_state is not None:
+        torch.random.set_rng_state(torch_state)
+    if np_state is not None:
+        np.random.set_state(np_state)
+    if py_state is not None:
+        random.setstate(py_state)
+
+
+def describe_error(exc: BaseException) -> dict:
+    return {"type": type(exc).__name__, "message": str(exc)[:2000], "line": student_line(exc),
+            "memory": is_out_of_memory(exc),
+            "pruned": type(exc).__name__ == "TrialPruned",
+            "traceback": "".join(traceback.format_exception(exc))[-4000:]}
+
+
+def load(job: dict) -> tuple[dict, dict]:
+    """The submission's functions over the lab's imports; what the grader is told of it."""
+    from dlab.grading.submission import definitions
+
+    namespace: dict = {"__name__": "__submission__"}
+    report = {"op": "loaded", "errors": [], "missing": {}}
+    try:
+        exec(compile(job["imports"], "<lab imports>", "exec"), namespace)
+        exec(compile(job["classes"], "<lab classes>", "exec"), namespace)
+    except Exception as exc:
+        report["errors"].append({"kind": "exception", **describe_error(exc)})
+    script = Path(job["script"]).read_text(encoding="utf-8")
+    try:
+        codes, defined = definitions(script, SUBMISSION)
+    except SyntaxError as exc:
+        report["syntax_error"] = f"line {exc.lineno}: {exc.msg}"
+        return namespace, report
+    for code in codes:
+        try:
+            exec(code, namespace)
+        except Exception as exc:  # e.g. an import of a module that does not exist
+            kind = "memory" if is_out_of_memory(exc) else "exception"
+            report["errors"].append({"kind": kind, **describe_error(exc)})
+    for name in job["exercises"]:
+        if not callable(namespace.get(name)):
+            close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
+            report["missing"][name] = close[0] if close else None
+    return namespace, report
+
+
+def main() -> int:
+    job = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    sock = socket.socket(fileno=int(os.environ["DLAB_CHANNEL_FD"]))
+    namespace, report = load(job)
+    server = Server(sock, namespace, job["exercises"])
+    server.peer.send({**report}, [])
+    while True:
+        try:
+            header, blobs = server.peer.receive()
+        except wire.ChannelClosed:
+            return 0
+        server.peer.send(*server.serve(header, blobs))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
