@@ -33,13 +33,26 @@ def class_path(cls) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def describe(module: nn.Module, encode, handle=None) -> dict:
+def _attrs(module: nn.Module, encode, plain_only: bool) -> dict:
+    out = {}
+    for k, v in vars(module).items():
+        if k in INTERNALS or k.startswith("__") or (plain_only and not _plain(v)):
+            continue
+        try:
+            out[k] = encode(v)
+        except WireError:  # an attribute the other side cannot have (left out)
+            continue
+    return out
+
+
+def describe(module: nn.Module, encode, handle=None, plain_only: bool = True) -> dict:
     """Encode ``module`` with the side's encoder. ``handle(module)`` may return an id under
-    which the sending side keeps the object (the sandbox does, for the student's classes)."""
+    which the sending side keeps the object (the sandbox does, for the student's classes).
+    The sandbox sends plain attributes only; the grader also sends the functions a module
+    holds (they become callbacks)."""
     desc = {"$module": class_path(type(module)), "name": type(module).__name__,
             "training": bool(module.training),
-            "attrs": {k: encode(v) for k, v in vars(module).items()
-                      if k not in INTERNALS and not k.startswith("__") and _plain(v)},
+            "attrs": _attrs(module, encode, plain_only),
             "params": {k: (None if p is None else encode(p)) for k, p in module._parameters.items()},
             "buffers": {k: (None if b is None else encode(b)) for k, b in module._buffers.items()},
             "persistent": [k for k in module._buffers

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import hashlib
 import json
 import os
 import random
 import socket
 import sys
 import traceback
+import types
 from collections import OrderedDict
 from pathlib import Path
 
@@ -28,8 +30,15 @@ from dlab.exercises.checks import SUBMISSION, is_out_of_memory, student_line
 from dlab.grading import replicate, wire
 from dlab.grading.channel import Peer
 
-MAX_GRAPHS = 16  # calls kept for a backward pass that has not come yet
-OBJECT_METHODS = {"__call__", "forward", "__len__", "__getitem__", "__iter__"}
+MAX_GRAPHS = 20_000  # calls kept for a backward pass (the grader frees them as it can)
+OBJECT_METHODS = {"__call__", "forward", "__len__", "__getitem__", "__getitems__", "__iter__",
+                  "getattr", "setattr"}
+
+
+def _public(name):
+    if not isinstance(name, str) or name.startswith("_"):
+        raise AttributeError(f"{name!r} cannot be reached while grading")
+    return name
 
 
 class Callback:
@@ -55,6 +64,62 @@ class Callback:
         return f"<{self._cls or 'function'} of the grader>"
 
 
+class DatasetCallback(Callback, torch.utils.data.Dataset):
+    """A dataset of the grader's: its length and items are asked for over the channel."""
+
+    def __len__(self):
+        return int(self._server.callback(self._handle, "len", (), {}))
+
+    def __getitem__(self, index):
+        return self._server.callback(self._handle, "getitem", (index,), {})
+
+    def __iter__(self):
+        return iter(self._server.callback(self._handle, "iter", (), {}))
+
+
+class _Placed:
+    def __init__(self, index):
+        self.index = index
+
+
+def _placed(value, outs):
+    if isinstance(value, _Placed):
+        return outs[value.index]
+    if type(value) in (list, tuple):
+        return type(value)(_placed(v, outs) for v in value)
+    if type(value) is dict:
+        return {k: _placed(v, outs) for k, v in value.items()}
+    return value
+
+
+class _CallbackFn(torch.autograd.Function):
+    """A callback of the grader's inside the student's graph: its backward pass asks the
+    grader for the gradients (``callback_vjp``)."""
+
+    @staticmethod
+    def forward(ctx, server, request, holder, *leaves):
+        with torch.enable_grad():
+            value, outs, graph = server._callback(*request, want_grad=True)
+        holder["value"] = value
+        ctx.server, ctx.graph = server, graph
+        ctx.shapes = [(t.shape, t.dtype) for t in leaves]
+        return tuple(o.detach() for o in outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx.graph is None:
+            return (None, None, None, *[None] * len(ctx.shapes))
+        enc = Encoder(ctx.server, None)
+        body = enc([None if g is None else g.contiguous() for g in grads])
+        answer, blobs = ctx.server.peer.ask({"op": "callback_vjp", "graph": ctx.graph,
+                                             "grads": body}, enc.blobs)
+        if answer["op"] == "raise":
+            raise RuntimeError(answer["error"].get("message", ""))
+        got = wire.Decoder(blobs)(answer["value"])
+        return (None, None, None, *[None if g is None else g.to(dtype)
+                                    for g, (_, dtype) in zip(got, ctx.shapes)])
+
+
 class Call:
     """What one request brought: the objects it passed (by the grader's ids), so that what the
     call returns or changes can be named by those ids."""
@@ -66,6 +131,7 @@ class Call:
         self.tid_of: dict[int, tuple] = {}  # id(object) -> ("$same" payload)
         self.before: dict[int, object] = {}
         self.outputs: list[torch.Tensor] = []
+        self.produced: list[torch.Tensor] = []  # differentiable results of the grader's callbacks
 
     def register(self, tid: int, value) -> None:
         self.by_tid[tid] = value
@@ -97,6 +163,16 @@ class Call:
                 change["training"] = value.training
             elif isinstance(value, torch.Generator):
                 change["state"] = encode(value.get_state())
+            elif isinstance(value, np.ndarray):
+                change["data"] = encode(value.copy())
+            elif isinstance(value, torch.optim.Optimizer):
+                index = {id(p): i for i, p in enumerate(value._dlab_params)}
+                groups = [{k: v for k, v in g.items() if k != "params"}
+                          for g in value.param_groups]
+                state = {index[id(p)]: {k: (v.detach().clone() if isinstance(v, torch.Tensor)
+                                            else v) for k, v in st.items()}
+                         for p, st in value.state.items() if id(p) in index}
+                change["optim"] = encode({"groups": groups, "state": state})
             elif isinstance(value, dict):
                 change["items"] = encode(dict(value))
             elif isinstance(value, list):
@@ -117,6 +193,13 @@ def _snapshot(value):
         return value.training
     if isinstance(value, torch.Generator):
         return bytes(value.get_state().numpy())
+    if isinstance(value, np.ndarray):
+        return hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).digest() \
+            if value.nbytes <= 2**26 else None
+    if isinstance(value, torch.optim.Optimizer):
+        return repr([{k: v for k, v in g.items() if k != "params"} for g in value.param_groups]) \
+            + repr([(id(p), {k: (v._version if isinstance(v, torch.Tensor) else v)
+                             for k, v in s.items()}) for p, s in value.state.items()])
     if isinstance(value, (dict, list)):
         return [(k, id(v)) for k, v in (value.items() if isinstance(value, dict)
                                         else enumerate(value))]
@@ -138,9 +221,9 @@ class Encoder(wire.Encoder):
     """Sandbox → grader: objects the grader sent are named by its ids; a student's module
     goes as its structure; other objects of the student's stay here, known by a handle."""
 
-    def __init__(self, server: "Server", call: Call | None):
+    def __init__(self, server: "Server", call: Call | None, keep_outputs: bool = True):
         super().__init__(other=self.other_value)
-        self.server, self.call = server, call
+        self.server, self.call, self.keep_outputs = server, call, keep_outputs
 
     def __call__(self, value):
         if self.call is not None:
@@ -148,7 +231,7 @@ class Encoder(wire.Encoder):
             if same is not None and not isinstance(value, (bool, int, float, str, type(None))):
                 return same
             if (isinstance(value, torch.Tensor) and self.call.grad and value.requires_grad
-                    and value.grad_fn is not None):
+                    and value.grad_fn is not None and self.keep_outputs):
                 self.call.outputs.append(value)
                 return self.tensor(value.detach(), {"out": len(self.call.outputs) - 1})
         return super().__call__(value)
@@ -164,9 +247,11 @@ class Encoder(wire.Encoder):
             sampler = value.sampler
             shuffle = isinstance(sampler, torch.utils.data.RandomSampler)
             generator = getattr(sampler, "generator", None) if shuffle else None
-            return {"$loader": {"dataset": self(value.dataset), "batch_size": value.batch_size,
-                                "shuffle": shuffle, "drop_last": value.drop_last,
-                                "generator": None if generator is None else self(generator)}}
+            return {"$loader": self({"dataset": value.dataset, "batch_size": value.batch_size,
+                                     "shuffle": shuffle, "drop_last": value.drop_last,
+                                     "generator": generator})}
+        if type(value) is torch.utils.data.TensorDataset:
+            return {"$tds": self(list(value.tensors))}
         info = {"$obj": self.server.keep(value), "callable": callable(value),
                 "cls": type(value).__name__,
                 "dataset": isinstance(value, torch.utils.data.Dataset)}
@@ -176,15 +261,41 @@ class Encoder(wire.Encoder):
 class Decoder(wire.Decoder):
     """Grader → sandbox: data, the grader's modules rebuilt, callbacks, generators."""
 
-    def __init__(self, server: "Server", call: Call, blobs):
+    def __init__(self, server: "Server", call: Call, blobs, outs: list | None = None):
         super().__init__(blobs, other=self.other_value)
-        self.server, self.call = server, call
+        self.server, self.call, self.outs = server, call, outs
+
+    def tensor(self, data):
+        t = super().tensor(data)
+        if self.outs is not None and isinstance(data.get("out"), int) \
+                and 0 <= data["out"] < len(self.outs):
+            self.outs[data["out"]] = t.detach()
+            return _Placed(data["out"])
+        if isinstance(data.get("grad"), dict) and t.requires_grad:
+            t.grad = super().tensor(data["grad"])
+        if data.get("produced") and t.requires_grad and self.server.calls:
+            self.server.calls[-1].produced.append(t)
+        return t
 
     def other_value(self, data, _):
         if "$tid" in data:
             value = self(data["v"])
             self.call.register(data["$tid"], value)
             return value
+        if "$ref" in data:
+            try:
+                return self.call.by_tid[data["$ref"]]
+            except (KeyError, TypeError):
+                raise wire.WireError("a reference to an object not sent yet") from None
+        if "$optim" in data:
+            return self._optimizer(data)
+        if "$student" in data:
+            return self.server.exercise(data["$student"])
+        if "$labfn" in data:
+            return self.server.lab_function(self(data["$labfn"]))
+        if "$fn" in data:
+            module, _, qualname = str(data["$fn"]).partition(":")
+            return self.server.resolve_any(f"{module}.{qualname}")
         if "$module" in data:
             return replicate.rebuild(data, self, self.server.resolve, self._no_stand_in,
                                      made=self.call.repoint)
@@ -194,7 +305,11 @@ class Decoder(wire.Decoder):
                 self._load(value, self(data["state"]))
             return value
         if "$cb" in data:
-            return self.server.proxy(data["$cb"], data.get("cls"))
+            return self.server.proxy(data["$cb"], data.get("cls"), bool(data.get("dataset")))
+        if "$ns" in data:
+            return types.SimpleNamespace(**self(data["$ns"]))
+        if "$tds" in data:
+            return torch.utils.data.TensorDataset(*self(data["$tds"]))
         if "$gen" in data:
             gen = torch.Generator()
             gen.set_state(self(data["$gen"]))
@@ -203,6 +318,21 @@ class Decoder(wire.Decoder):
             cls = self.server.resolve_any(data["$dc"])
             return cls(**self(data["fields"]))
         raise wire.WireError("an unknown tag")
+
+    def _optimizer(self, data):
+        params = self(data["params"])
+        groups = self(data["groups"])
+        for group in groups:
+            group["params"] = [params[i] for i in group["params"]]
+        cls = self.server.resolve_any(data["$optim"])
+        optimizer = cls.__new__(cls)
+        torch.optim.Optimizer.__init__(optimizer, groups, self(data["defaults"]))
+        for k, v in data.get("attrs", {}).items():
+            setattr(optimizer, k, self(v))
+        for i, state in self(data["state"]).items():
+            optimizer.state[params[i]] = state
+        optimizer._dlab_params = params
+        return optimizer
 
     def _load(self, module: nn.Module, state: dict) -> None:
         """The grader's current weights into a student's module it holds a handle to."""
@@ -228,6 +358,7 @@ class Server:
         self.ids: dict[int, int] = {}  # id(object) -> handle
         self.graphs: OrderedDict[int, tuple] = OrderedDict()
         self.callbacks: dict[int, Callback] = {}
+        self.calls: list[Call] = []  # the calls under way, innermost last
         self.peer = Peer(sock, self.serve)
         self.next_call = 0
 
@@ -267,22 +398,35 @@ class Server:
 
     # -- the grader's functions, called from student code
     def callback(self, handle: int, kind: str | None, args, kwargs):
-        enc = Encoder(self, None)
+        """Call the grader's function; gradients flow back through it when its tensor
+        arguments need them (the grader keeps that graph and answers ``callback_vjp``)."""
+        leaves = [a for a in [*args, *kwargs.values()]
+                  if isinstance(a, torch.Tensor) and a.requires_grad]
+        if torch.is_grad_enabled() and leaves:
+            holder = {}
+            outs = _CallbackFn.apply(self, (handle, kind, args, kwargs), holder, *leaves)
+            return _placed(holder["value"], list(outs))
+        return self._callback(handle, kind, args, kwargs, want_grad=False)[0]
+
+    def _callback(self, handle, kind, args, kwargs, want_grad: bool):
+        enc = Encoder(self, self.calls[-1] if self.calls else None, keep_outputs=False)
         header = {"op": "callback", "handle": handle, "kind": kind, "args": enc(list(args)),
-                  "kwargs": enc(dict(kwargs))}
+                  "kwargs": enc(dict(kwargs)), "grad": want_grad}
         answer, blobs = self.peer.ask(header, enc.blobs)
-        dec = Decoder(self, Call(self, False), blobs)
         if answer["op"] == "raise":
             error = answer["error"]
             cls = getattr(builtins, str(error.get("type")), None)
             cls = cls if isinstance(cls, type) and issubclass(cls, Exception) else RuntimeError
             raise cls(error.get("message", ""))
-        return dec(answer["value"])
+        outs = [None] * int(answer.get("outs", 0))
+        dec = Decoder(self, self.calls[-1] if self.calls else Call(self, False), blobs,
+                      outs=outs)
+        return dec(answer["value"]), outs, answer.get("graph")
 
-    def proxy(self, handle, cls) -> Callback:
+    def proxy(self, handle, cls, dataset: bool = False) -> Callback:
         """One proxy per grader object, so that identity (``id``, ``is``) holds."""
         if handle not in self.callbacks:
-            self.callbacks[handle] = Callback(self, handle, cls)
+            self.callbacks[handle] = (DatasetCallback if dataset else Callback)(self, handle, cls)
         return self.callbacks[handle]
 
     # -- requests
@@ -297,6 +441,8 @@ class Server:
                 for handle in header.get("ids", []):
                     value = self.objects.pop(handle, None)
                     self.ids.pop(id(value), None)
+                for call in header.get("graphs", []):
+                    self.graphs.pop(call, None)
                 return {"op": "return", "value": None}, []
         except wire.ChannelClosed:
             raise
@@ -305,21 +451,49 @@ class Server:
         return {"op": "raise", "error": {"type": "RuntimeError", "message": f"unknown op {op}",
                                          "line": ""}}, []
 
+    def lab_function(self, spec: dict):
+        """A function of the lab's, run here (see ``remote.lab_function``)."""
+        import importlib
+        import textwrap
+
+        scope = {"__name__": "__lab__", **spec["data"]}
+        for name, target in spec["modules"].items():
+            module, _, qualname = target.partition(":")
+            scope[name] = (self.resolve_any(f"{module}.{qualname}") if qualname
+                           else importlib.import_module(module))
+        exec(compile(textwrap.dedent(spec["source"]), "<lab function>", "exec"), scope)
+        return scope[spec["name"]]
+
+    def exercise(self, name):
+        if name not in self.exercises or not callable(self.namespace.get(name)):
+            raise wire.WireError(f"no exercise function named {name}")
+        return self.namespace[name]
+
     def _target(self, target: dict, call: Call, dec: Decoder):
         if "fn" in target:
-            name = target["fn"]
-            if name not in self.exercises or not callable(self.namespace.get(name)):
-                raise wire.WireError(f"no exercise function named {name}")
-            return self.namespace[name], None
+            return self.exercise(target["fn"]), None
         method = target.get("method")
         if method not in OBJECT_METHODS:
             raise wire.WireError(f"method {method} cannot be called")
         obj = self.object(target.get("obj"))
+        if method == "__getitems__":
+            return (lambda indices: [obj[i] for i in indices]), obj
+        if method == "getattr":
+            return (lambda name: getattr(obj, _public(name))), obj
+        if method == "setattr":
+            return (lambda name, value: setattr(obj, _public(name), value)), obj
         return getattr(obj, method), obj
 
     def call(self, header: dict, blobs: list[bytes]):
-        grad = bool(header.get("grad"))
-        call = Call(self, grad)
+        call = Call(self, bool(header.get("grad")))
+        self.calls.append(call)
+        try:
+            return self._call(header, blobs, call)
+        finally:
+            self.calls.pop()
+
+    def _call(self, header: dict, blobs: list[bytes], call: Call):
+        grad = call.grad
         dec = Decoder(self, call, blobs)
         args, kwargs = dec(header["args"]), dec(header["kwargs"])
         state = dec(header["state"]) if header.get("state") is not None else None
@@ -347,25 +521,46 @@ class Server:
         if not _same_rng(after, before):
             answer["rng"] = enc(after)
         if call.outputs:
+            candidates = call.inputs() + call.produced
+            uses = _used(call.outputs, candidates)
+            answer["uses"] = uses
             self.next_call += 1
-            self.graphs[self.next_call] = (call.outputs, call.inputs())
+            self.graphs[self.next_call] = (call.outputs, [candidates[i] for i in uses])
             while len(self.graphs) > MAX_GRAPHS:
                 self.graphs.popitem(last=False)
             answer["call"] = self.next_call
         return answer, enc.blobs
 
     def vjp(self, header: dict, blobs: list[bytes]):
-        outputs, inputs = self.graphs.pop(header["call"], (None, None))
+        outputs, inputs = self.graphs.get(header["call"], (None, None))
         if outputs is None:
-            raise RuntimeError("a second backward pass through a student function, or one "
-                               "that came too late, is not supported when grading")
+            raise RuntimeError("a backward pass through a student function whose graph the "
+                               "sandbox no longer keeps (more than "
+                               f"{MAX_GRAPHS} calls waiting for one)")
         dec = Decoder(self, Call(self, False), blobs)
         grads = dec(header["grads"])
         pairs = [(o, g) for o, g in zip(outputs, grads) if g is not None]
         got = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
-                                  allow_unused=True) if pairs and inputs else [None] * len(inputs)
+                                  allow_unused=True, retain_graph=True) if pairs and inputs else [None] * len(inputs)
         enc = Encoder(self, None)
         return {"op": "return", "value": enc(list(got))}, enc.blobs
+
+
+def _used(outputs, candidates) -> list[int]:
+    """Which of ``candidates`` (leaf tensors) the outputs' graph reaches."""
+    index = {id(t): i for i, t in enumerate(candidates)}
+    found, seen = set(), set()
+    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if variable is not None and id(variable) in index:
+            found.add(index[id(variable)])
+        stack += [n for n, _ in node.next_functions]
+    return sorted(found)
 
 
 def _rng():
@@ -404,9 +599,13 @@ def load(job: dict) -> tuple[dict, dict]:
     report = {"op": "loaded", "errors": [], "missing": {}}
     try:
         exec(compile(job["imports"], "<lab imports>", "exec"), namespace)
-        exec(compile(job["classes"], "<lab classes>", "exec"), namespace)
     except Exception as exc:
         report["errors"].append({"kind": "exception", **describe_error(exc)})
+    for source in job["classes"]:  # those that need the lab's state to be defined are left out
+        try:
+            exec(compile(source, "<lab classes>", "exec"), namespace)
+        except Exception:
+            pass
     script = Path(job["script"]).read_text(encoding="utf-8")
     try:
         codes, defined = definitions(script, SUBMISSION)

@@ -41,7 +41,7 @@ class ChannelClosed(EOFError):
 
 
 def _tensor_bytes(t: torch.Tensor) -> bytes:
-    t = t.detach().cpu().contiguous()
+    t = t.detach().cpu().contiguous().reshape(-1)
     if t.dtype == torch.bool:
         return t.numpy().tobytes()
     return t.view(torch.uint8).numpy().tobytes() if t.numel() else b""

@@ -40,11 +40,10 @@ def _error(emit, stage: str, exc: BaseException) -> None:
           "traceback": "".join(traceback.format_exception(exc))[-4000:]})
 
 
-def lab_classes(labfile) -> str:
+def lab_classes(labfile) -> list[str]:
     """The classes the lab's code cells define (a student function may be handed one)."""
-    nodes = [node for c in labfile.cells if c.role == "code"
-             for node in ast.parse(labfile.code_text(c)).body if isinstance(node, ast.ClassDef)]
-    return ast.unparse(ast.Module(body=nodes, type_ignores=[]))
+    return [ast.unparse(node) for c in labfile.cells if c.role == "code"
+            for node in ast.parse(labfile.code_text(c)).body if isinstance(node, ast.ClassDef)]
 
 
 def sandbox_job(labfile, script: str, jobdir: Path, inside: bool) -> None:
@@ -81,6 +80,7 @@ def grade(job: dict) -> None:
     emit({"event": "sandbox", "pid": started.proc.pid, "cgroup": str(started.cgroup or ""),
           **started.info()})
     peer = Peer(started.sock, serve=None, deadline=time.monotonic() + job["seconds"])
+    job = {**job, "jobdir": str(jobdir), "inside": inside}
     try:
         _grade_with(job, emit, labfile, peer, Remote, Console, execute, record_failure, start,
                     declared_checks)
@@ -118,7 +118,10 @@ def _grade_with(job, emit, labfile, peer, Remote, Console, execute, record_failu
     namespace: dict = {"__name__": "__lab__"}
     exec(labfile.imports(), namespace)
     namespace.update(ctx=ctx, cfg=cfg)
-    remote = Remote(peer, namespace)
+    spies = [node.name for c in labfile.cells if c.role == "check"
+             for node in ast.parse(c.source).body if isinstance(node, ast.ClassDef)]
+    remote = Remote(peer, namespace, mirror=(Path(job["jobdir"]), job["inside"], job["runs"]),
+                    spies=spies)
     for name in labfile.exercises:
         if name not in missing:
             namespace[name] = remote.function(name)
