@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH := torch==2.13.0
 DATA ?= $(if $(DLAB_DATA),$(DLAB_DATA),$(wildcard ../shared/data))
 
-.PHONY: demo test bench install clean notebooks jupyter labs-full browser
+.PHONY: demo test bench install clean notebooks jupyter labs-full browser sandbox
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,10 +29,17 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 	  echo "Chromium could not be installed: the dashboard's browser check will be skipped."
 
+# `dlab grade` runs student code under bubblewrap (namespaces: no network, a private
+# filesystem, its own process tree); installed here when missing.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || \
+	  echo "bubblewrap could not be installed: grading runs with limits only (sandbox: none)."
+
 # Quick modes, notebooks and grading of every lab, and the full mode of the labs that take
 # seconds (the longest, marked slow, take 10-20 s each on an idle machine). One pytest worker
 # per core (at most 4), one torch thread each; all tests of a lab share a worker.
-test: $(STAMP) browser
+test: $(STAMP) browser sandbox
 	DLAB_DATA=$(DATA) OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --maxprocesses 4 \
 	  --dist loadgroup --durations=15
 
@@ -57,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/gpt_precision.py
 	$(BIN)/python benchmarks/memory_format.py
 	$(BIN)/python benchmarks/diffusion_precision.py
+	DLAB_DATA=$(DATA) $(BIN)/python benchmarks/grading_isolation.py
 
 clean:
 	rm -rf $(VENV)

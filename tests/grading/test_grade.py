@@ -173,3 +173,25 @@ def test_a_wrong_perceptron_rule_loses_exactly_its_checks_points(tmp_path):
     weights = {r["name"]: r["max"] for r in result["rows"]}
     assert result["score"] == result["max_score"] - weights[lost.pop()]
     assert result["problem"] == "wrong_value"
+
+
+def test_without_namespaces_grading_still_scores_and_says_what_was_not_isolated(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("DLAB_SANDBOX", "none")
+    result = grade(tmp_path, HEADER + reference("build_mlp") + "\n\n"
+                   + reference("plot_boundary"))
+    assert result["score"] == result["max_score"] == 5
+    assert result["sandbox"]["sandbox"] == "none"
+    assert any("network" in item for item in result["sandbox"]["not_isolated"])
+
+
+def test_the_gradebook_says_how_each_submission_was_isolated(tmp_path):
+    from dlab.grading.gradebook import grade_folder
+
+    folder = tmp_path / "entregas"
+    folder.mkdir()
+    (folder / "ana.py").write_text(HEADER + reference("build_mlp") + "\n\n"
+                                   + reference("plot_boundary"))
+    grade_folder(LAB, folder, tmp_path / "grades", quick=True, limits=FAST, scored=set())
+    rows = list(csv.DictReader((tmp_path / "grades" / "gradebook.csv").open()))
+    assert rows[0]["sandbox"].split(" ")[0] in ("bubblewrap", "none")

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from dlab.grading import sandbox
-from dlab.grading.gradebook import grade_folder
 from dlab.grading.grade import Limits
+from dlab.grading.gradebook import grade_folder
 from dlab.lab import catalog
 
 LAB = "moons-mlp"
@@ -45,10 +45,10 @@ def plot_boundary(ax, predict, X, y, title):
 
 
 def attack(body: str, where: str = "class") -> str:
-    """WRONG with ``body`` run at load time (in a class body) or inside build_mlp."""
+    """WRONG with ``body`` run at load time (called from a class body) or inside build_mlp."""
     if where == "class":
-        return WRONG + "\n\nclass Attack:\n" + "".join(f"    {line}\n"
-                                                     for line in body.splitlines())
+        return WRONG + "\n\ndef _attack():\n" + "".join(
+            f"    {line}\n" for line in body.splitlines()) + "\n\nclass Attack:\n    _attack()\n"
     indented = "".join(f"    {line}\n" for line in body.splitlines())
     return WRONG.replace("def build_mlp(hidden: list) -> nn.Module:\n",
                          "def build_mlp(hidden: list) -> nn.Module:\n" + indented, 1)
@@ -114,7 +114,7 @@ def graded(tmp_path_factory):
             "            f.write(''.join(json.dumps(e) + '\\n' for e in forged))\n"
             "    except OSError:\n"
             "        pass\n"
-            ),
+            "os._exit(0)  # before the real checks can contradict the forged ones\n"),
         "a03_exfiltrate.py": attack(
             "import os, socket, shutil\n"
             f"os.makedirs({str(stolen)!r}, exist_ok=True)\n"
@@ -150,15 +150,11 @@ def graded(tmp_path_factory):
         "a05_flood.py": attack("import sys\nfor _ in range(300):\n"
                                "    sys.stdout.write('x' * 10**6)\n", where="function"),
         "a06_read_solutions.py": attack(
-            "import dlab, pathlib\n"
-            "lab = pathlib.Path(dlab.__file__).parent / 'labs' / 'part2_foundations'\n"
             "try:\n"
-            "    source = (lab / 'moons_mlp.py').read_text()\n"
-            "except OSError:\n"
-            "    source = ''\n"
-            "if 'def build_mlp' in source:\n"
-            "    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 8), nn.ReLU(),\n"
-            "                         nn.Linear(8, 2))\n", where="function"),
+            "    from dlab.lab import catalog\n"
+            "    return catalog.get('moons-mlp').reference_functions()['build_mlp'](hidden)\n"
+            "except Exception:\n"
+            "    pass\n", where="function"),
         "a07_fork_storm.py": attack(
             "import os, time\n"
             "for _ in range(3000):\n"
@@ -237,7 +233,7 @@ def test_every_grade_says_how_it_was_isolated(graded):
                                   "a06_read_solutions.py", "a07_fork_storm.py",
                                   "a08_fill_disk.py"])
 def test_an_attack_gains_nothing_over_its_honest_twin(graded, name):
-    assert _score(graded, name) == _score(graded, "twin.py"), graded["results"][name]["rows"]
+    assert _score(graded, name) <= _score(graded, "twin.py"), graded["results"][name]["rows"]
 
 
 def test_a_model_that_lies_about_its_layers_is_judged_by_its_real_layers(graded):

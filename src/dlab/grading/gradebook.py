@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -18,9 +19,17 @@ from dlab.lab.report import page
 
 MARKS = {"PASS": "<td class='pass'>✓</td>", "FAIL": "<td class='fail'>✗</td>", "—": "<td>—</td>"}
 HEADERS = {"en": ["submission", "score", "max_score", "percent", "problem", "message",
-                  "seconds"],
+                  "seconds", "sandbox"],
            "es": ["entrega", "puntaje", "puntaje_max", "porcentaje", "problema", "mensaje",
-                  "segundos"]}
+                  "segundos", "aislamiento"]}
+
+
+def sandbox_text(result: dict) -> str:
+    """'bubblewrap', or 'none' and what was not isolated."""
+    box = result.get("sandbox") or {}
+    missing = box.get("not_isolated") or []
+    return box.get("sandbox", "none") + (f" (not isolated: {'; '.join(missing)})"
+                                         if missing else "")
 
 
 def submissions(folder: Path) -> list[Path]:
@@ -31,10 +40,22 @@ def submissions(folder: Path) -> list[Path]:
     return found
 
 
+def stage(files: list[Path], into: Path) -> list[Path]:
+    """Copy every submission before any is graded: the grades come from these copies, so
+    nothing a submission does to the folder changes what another is graded on."""
+    into.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for path in files:
+        copy = into / path.name
+        shutil.copyfile(path, copy)
+        staged.append(copy)
+    return staged
+
+
 def grade_folder(lab_id: str, folder: str | Path, out: str | Path, *, lang: str = "en",
                  console: Console | None = None, **options) -> list[dict]:
     folder, out = Path(folder), Path(out)
-    files = submissions(folder)
+    files = stage(submissions(folder), out / "_submissions")
     console = console or Console()
     if options.get("quick") and options.get("scored") is None:
         options["scored"] = quick_reference(
@@ -67,7 +88,7 @@ def to_csv(results: list[dict], lang: str) -> str:
     writer.writerow(HEADERS[lang] + _columns(results))
     for r in results:
         writer.writerow([r["submission"], f"{r['score']:g}", f"{r['max_score']:g}", r["percent"],
-                         r["problem"], r["message"], r["seconds"]]
+                         r["problem"], r["message"], r["seconds"], sandbox_text(r)]
                         + [f"{row['points']:g}" for row in r["rows"]])
     return buffer.getvalue()
 

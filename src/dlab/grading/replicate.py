@@ -53,7 +53,8 @@ def describe(module: nn.Module, encode, handle=None, plain_only: bool = True) ->
     desc = {"$module": class_path(type(module)), "name": type(module).__name__,
             "training": bool(module.training),
             "attrs": _attrs(module, encode, plain_only),
-            "params": {k: (None if p is None else encode(p)) for k, p in module._parameters.items()},
+            "params": {k: (None if p is None else encode(p))
+                       for k, p in module._parameters.items()},
             "buffers": {k: (None if b is None else encode(b)) for k, b in module._buffers.items()},
             "persistent": [k for k in module._buffers
                            if k not in module._non_persistent_buffers_set],

@@ -540,8 +540,11 @@ class Server:
         dec = Decoder(self, Call(self, False), blobs)
         grads = dec(header["grads"])
         pairs = [(o, g) for o, g in zip(outputs, grads) if g is not None]
-        got = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
-                                  allow_unused=True, retain_graph=True) if pairs and inputs else [None] * len(inputs)
+        if pairs and inputs:
+            got = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
+                                      allow_unused=True, retain_graph=True)
+        else:
+            got = [None] * len(inputs)
         enc = Encoder(self, None)
         return {"op": "return", "value": enc(list(got))}, enc.blobs
 

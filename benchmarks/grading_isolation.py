@@ -1,0 +1,72 @@
+"""What isolation costs per graded submission: the lab's reference solution graded in quick
+mode (student code in the sandbox, checks and lab in the trusted grader, every call over the
+channel) against the same lab run the way the grader used to (`dlab run ID --quick` in one
+process: the exercises, checks and lab together), and against the channel without
+bubblewrap (DLAB_SANDBOX=none). Rounds are interleaved; medians are printed.
+
+    python benchmarks/grading_isolation.py [lab ...]      (default: moons-mlp perceptron-xor)
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROUNDS = 3
+
+
+def _graded(lab: str, folder: Path, sandbox: str) -> float:
+    script = folder / "solution.py"
+    code = ("import sys\nfrom dlab.grading.grade import Limits, grade_submission\n"
+            f"r = grade_submission({lab!r}, {str(script)!r}, {str(folder / sandbox)!r}, "
+            "quick=True, scored=set(), limits=Limits(600, 4096))\n"
+            "assert r['score'] == r['max_score'], r['message']\n"
+            f"assert r['sandbox']['sandbox'] == {sandbox!r}, r['sandbox']\n")
+    env = {**os.environ, "DLAB_SANDBOX": sandbox}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return time.perf_counter() - start
+
+
+def _in_one_process(lab: str, folder: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "dlab.cli", "run", lab, "--quick", "--device", "cpu",
+                    "--out", str(folder / "runs")], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main(labs: list[str]) -> None:
+    from dlab.grading.sandbox import bubblewrap
+    from dlab.lab import catalog
+
+    modes = {"one process (before)": None, "channel, no sandbox": "none"}
+    if bubblewrap():
+        modes["channel + bubblewrap"] = "bubblewrap"
+    else:
+        print("bubblewrap cannot create namespaces here: measuring without it only")
+    print(f"{'lab':<16}" + "".join(f"{m:>24}" for m in modes) + f"{'isolation cost':>18}")
+    for lab in labs:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            sources = [c.source for c in catalog.get(lab).cells if c.role == "exercise"]
+            (folder / "solution.py").write_text("\n\n\n".join(sources))
+            times: dict = {m: [] for m in modes}
+            for _ in range(ROUNDS):
+                for mode, sandbox in modes.items():
+                    seconds = (_in_one_process(lab, folder) if sandbox is None
+                               else _graded(lab, folder, sandbox))
+                    times[mode].append(seconds)
+            med = {m: statistics.median(t) for m, t in times.items()}
+            last = list(modes)[-1]
+            print(f"{lab:<16}" + "".join(f"{med[m]:>22.2f} s" for m in modes)
+                  + f"{med[last] - med['one process (before)']:>+16.2f} s")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DLAB_PRECISION", "fp32")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main(sys.argv[1:] or ["moons-mlp", "perceptron-xor"])
