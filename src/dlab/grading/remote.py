@@ -391,7 +391,8 @@ class Remote:
         return module
 
     def allowed(self, value) -> str | None:
-        if type(value).__module__ == "__lab__" and not isinstance(value, nn.Module):
+        if type(value).__module__ == "__lab__" and (not isinstance(value, nn.Module)
+                                                    or type(value).__name__ in self.spies):
             return LAB_OBJECT  # a helper object of the lab's own cells (a fake trial...)
         for cls in type(value).__mro__:
             path = replicate.class_path(cls)
