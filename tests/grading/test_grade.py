@@ -195,3 +195,18 @@ def test_the_gradebook_says_how_each_submission_was_isolated(tmp_path):
     grade_folder(LAB, folder, tmp_path / "grades", quick=True, limits=FAST, scored=set())
     rows = list(csv.DictReader((tmp_path / "grades" / "gradebook.csv").open()))
     assert rows[0]["sandbox"].split(" ")[0] in ("bubblewrap", "none")
+
+
+def test_timed_criteria_are_shown_but_not_scored_when_grading():
+    """Timing through the sandbox's channel measures the channel as much as the student."""
+    from dlab.grading.grade import score
+
+    labfile = catalog.get("data-pipeline")
+    timed = set(labfile.lab.timed)
+    criteria = [{"metric": c.metric, "value": 0.1, "expected": "", "passed": False}
+                for c in labfile.lab.criteria]
+    result = score(labfile, [{"event": "finished", "record": {"criteria": criteria}}], None,
+                   "en")
+    rows = {r["name"]: r for r in result["rows"] if r["kind"] == "criterion"}
+    assert timed and all(rows[m]["max"] == 0 and not rows[m]["met"] for m in timed if m in rows)
+    assert all(not r["passed"] and r["max"] > 0 for m, r in rows.items() if m not in timed)

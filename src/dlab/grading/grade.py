@@ -180,7 +180,13 @@ def score(labfile, events: list[dict], ended: str | None, lang: str,
             passed, value = False, None
             kind, message = not_run(None)
         weight, met = lab.weight(criterion.metric), passed
-        if scored is not None and criterion.metric not in scored:
+        if criterion.metric in lab.timed:
+            weight, passed, kind = 0.0, True, "ok"
+            message = ("sin puntaje al corregir: mide tiempos, y cada llamada a tus funciones "
+                       "cruza el canal del sandbox" if es else "not scored when grading: it "
+                       "measures time, and every call to your functions crosses the sandbox's "
+                       "channel")
+        elif scored is not None and criterion.metric not in scored:
             weight, passed, kind = 0.0, True, "ok"
             message = ("sin puntaje en modo rápido: la solución de referencia tampoco lo "
                        "alcanza con este presupuesto" if es else "not scored in quick mode: "

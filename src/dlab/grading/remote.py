@@ -50,6 +50,7 @@ ALLOWED = {
 }
 
 
+MAX_CALLBACK_GRAPHS = 4096  # callbacks the sandbox may still differentiate through
 MIRROR_BYTES = 50 * 2**20  # the largest folder of the grader's a student function is shown
 
 
@@ -362,7 +363,8 @@ class Remote:
         self.forgotten_graphs: list[int] = []
         self.callback_outputs: list[list[torch.Tensor]] = []  # one list per call under way
         self.tables: list[dict] = []  # the objects each call under way sent, by id
-        self.callback_graphs: dict[int, tuple] = {}
+        self.callback_graphs: dict[int, tuple] = {}  # kept until the sandbox's backward
+        self.next_graph = 0
         self.sandbox_rng = None  # the RNG states the sandbox was last left with
         self.calls = 0
         self.mirrors = 0
@@ -550,9 +552,11 @@ class Remote:
                 value = enc(result)
                 answer = {"op": "return", "value": value, "outs": len(enc.graph_outputs)}
                 if enc.graph_outputs:
-                    self.callback_graphs[len(self.callback_graphs) + 1] = (
-                        enc.graph_outputs, dec.leaves)
-                    answer["graph"] = len(self.callback_graphs)
+                    self.next_graph += 1
+                    self.callback_graphs[self.next_graph] = (enc.graph_outputs, dec.leaves)
+                    while len(self.callback_graphs) > MAX_CALLBACK_GRAPHS:
+                        self.callback_graphs.pop(next(iter(self.callback_graphs)))
+                    answer["graph"] = self.next_graph
                 return answer, enc.blobs
             result = self._callback(target, header.get("kind"), args, kwargs)
             enc = Encoder(self, produced=self.callback_outputs[-1] if self.callback_outputs
