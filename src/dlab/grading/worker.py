@@ -26,8 +26,10 @@ from dlab.exercises.checks import is_out_of_memory, student_line
 class Events:
     def __init__(self, path: Path):
         self.file = open(path, "a", encoding="utf-8")
+        self.started = time.monotonic()
 
     def __call__(self, event: dict) -> None:
+        event = {**event, "at": round(time.monotonic() - self.started, 3)}  # seconds in
         self.file.write(json.dumps(event, default=str, ensure_ascii=False) + "\n")
         self.file.flush()
 
@@ -58,14 +60,9 @@ def sandbox_job(labfile, script: str, jobdir: Path, inside: bool) -> None:
 
 
 def grade(job: dict) -> None:
-    from rich.console import Console
-
+    # The sandbox starts before this process imports torch, so both imports run side by side.
     from dlab.grading import sandbox
-    from dlab.grading.channel import Peer
-    from dlab.grading.remote import Remote
     from dlab.lab import catalog
-    from dlab.lab.runner import execute, record_failure, start
-    from dlab.lab.source import declared_checks
 
     emit = Events(Path(job["events"]))
     labfile = catalog.get(job["lab"])
@@ -79,6 +76,13 @@ def grade(job: dict) -> None:
                             hidden=[Path(p) for p in job.get("hidden", [])])
     emit({"event": "sandbox", "pid": started.proc.pid, "cgroup": str(started.cgroup or ""),
           **started.info()})
+    from rich.console import Console
+
+    from dlab.grading.channel import Peer
+    from dlab.grading.remote import Remote
+    from dlab.lab.runner import execute, record_failure, start
+    from dlab.lab.source import declared_checks
+
     peer = Peer(started.sock, serve=None, deadline=time.monotonic() + job["seconds"])
     job = {**job, "jobdir": str(jobdir), "inside": inside}
     try:
@@ -94,6 +98,8 @@ def _grade_with(job, emit, labfile, peer, Remote, Console, execute, record_failu
     from dlab.grading.wire import ChannelClosed
 
     lang = job["lang"]
+    namespace: dict = {"__name__": "__lab__"}
+    exec(labfile.imports(), namespace)  # imported while the sandbox loads the submission
     try:
         loaded, _ = peer.receive()
     except ChannelClosed:
@@ -115,8 +121,6 @@ def _grade_with(job, emit, labfile, peer, Remote, Console, execute, record_failu
     ctx, cfg = start(labfile.id, quick=job["quick"], seed=job["seed"], lang=lang,
                      out=job["runs"], data_dir=job.get("data_dir"), device="cpu",
                      console=console, face="grade", listener=emit)
-    namespace: dict = {"__name__": "__lab__"}
-    exec(labfile.imports(), namespace)
     namespace.update(ctx=ctx, cfg=cfg)
     spies = [node.name for c in labfile.cells if c.role == "check"
              for node in ast.parse(c.source).body if isinstance(node, ast.ClassDef)]
