@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from dlab.engine.callbacks import Callback
 
 
-def _fmt(logs: dict) -> str:
+def format_logs(logs: dict) -> str:
     return "  ".join(f"{k} {v:.4g}" for k, v in logs.items()
                      if k != "epoch" and isinstance(v, float))
 
@@ -56,9 +56,10 @@ class ProgressBar(Callback):
         seconds = time.perf_counter() - self.started
         if self.progress is not None:
             self.progress.update(self.task, completed=trainer.steps_per_epoch,
-                                 info=f"{_fmt(logs)}  ({seconds:.1f}s)")
+                                 info=f"{format_logs(logs)}  ({seconds:.1f}s)")
         else:
-            self.console.print(f"epoch {epoch}/{self.epochs}  {_fmt(logs)}  ({seconds:.1f}s)",
+            self.console.print(f"epoch {epoch}/{self.epochs}  {format_logs(logs)}  "
+                               f"({seconds:.1f}s)",
                                highlight=False, soft_wrap=True)
 
     def on_fit_end(self, trainer):

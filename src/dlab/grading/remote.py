@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dlab.grading import replicate, wire
+from dlab.grading import keras_models, replicate, wire
 from dlab.grading.channel import Peer
 
 # What a student function may do with an object of the grader's it was given, by class.
@@ -246,6 +246,8 @@ class Encoder(wire.Encoder):
             return self._tid(value, {"$obj": value._handle, "state": self(state)})
         if isinstance(value, RemoteObject):
             return {"$obj": value._handle}
+        if keras_models.is_keras_model(value):  # a copy: what the sandbox does to it stays there
+            return keras_models.describe(value, self)
         if isinstance(value, nn.Module) and type(value).__name__ not in self.remote.spies:
             return self._tid(value, replicate.describe(value, self, plain_only=False))
         if isinstance(value, nn.Module):  # a check's spy: it must see the calls itself
@@ -310,6 +312,8 @@ class Decoder(wire.Decoder):
                 return self.table[data["$same"]]
             except (KeyError, TypeError):
                 raise wire.WireError("a reference to an object the grader did not send") from None
+        if keras_models.TAG in data:
+            return keras_models.rebuild(data, self)
         if "$module" in data:
             return replicate.rebuild(data, self, self.remote.resolve, self.remote.stand_in)
         if "$obj" in data:

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from dlab.exercises.checks import SUBMISSION, is_out_of_memory, student_line
-from dlab.grading import replicate, wire
+from dlab.grading import keras_models, replicate, wire
 from dlab.grading.channel import Peer
 
 MAX_GRAPHS = 20_000  # calls kept for a backward pass (the grader frees them as it can)
@@ -239,6 +239,8 @@ class Encoder(wire.Encoder):
     def other_value(self, value, _):
         if isinstance(value, Callback):
             return {"$cbref": value._handle}
+        if keras_models.is_keras_model(value):  # before nn.Module: on torch, Keras is one
+            return keras_models.describe(value, self)
         if isinstance(value, nn.Module):
             return replicate.describe(value, self, handle=self.server.keep)
         if isinstance(value, torch.Generator):
@@ -296,6 +298,8 @@ class Decoder(wire.Decoder):
         if "$fn" in data:
             module, _, qualname = str(data["$fn"]).partition(":")
             return self.server.resolve_any(f"{module}.{qualname}")
+        if keras_models.TAG in data:
+            return keras_models.rebuild(data, self)
         if "$module" in data:
             return replicate.rebuild(data, self, self.server.resolve, self._no_stand_in,
                                      made=self.call.repoint)

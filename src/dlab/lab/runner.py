@@ -87,6 +87,10 @@ def start(lab_id: str, *, quick: bool = False, seed: int = 0, device: str = "aut
     was started with (its config, seed and mode), from its last finished epoch."""
     labfile = catalog.get(lab_id)
     lab = labfile.lab
+    missing = lab.missing_packages()
+    if missing:
+        raise DlabError(f"{lab.id} needs {', '.join(lab.requires)}: {'; '.join(missing)} / "
+                        f"{lab.id} necesita {', '.join(lab.requires)}: {'; '.join(missing)}")
     previous = _resumable(Path(resume), lab.id) if resume is not None else None
     if previous is not None:
         if overrides:

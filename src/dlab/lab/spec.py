@@ -18,6 +18,8 @@ BLOCKS = {
     "pytorch-module": ("PyTorch module · guided practices", "Módulo PyTorch · prácticas guiadas"),
     "part2-foundations": ("Part 2 · perceptron, MLPs, regression and classification",
                           "Parte 2 · perceptrón, MLP, regresión y clasificación"),
+    "part2-frameworks": ("Part 2 · frameworks: Keras, TensorFlow, Lightning, JAX",
+                         "Parte 2 · frameworks: Keras, TensorFlow, Lightning, JAX"),
     "part2-training": ("Part 2 · training deep networks: callbacks, tuning, init, optimizers",
                        "Parte 2 · entrenar redes profundas: callbacks, ajuste, inicialización, "
                        "optimizadores"),
@@ -76,7 +78,8 @@ class Lab:
     ``quick`` overrides some of its fields for a tiny budget (smoke tests). ``points`` gives
     a grading weight to a check (by its function name) or a criterion (by its metric);
     everything else is worth 1 point. ``timed`` names metrics measured in wall-clock time,
-    which differ from one run to the next (every other metric is a function of the seed)."""
+    which differ from one run to the next (every other metric is a function of the seed).
+    ``requires`` maps a package the lab imports to the pip extra of dlab that installs it."""
 
     id: str
     title_en: str
@@ -89,11 +92,19 @@ class Lab:
     quick: dict = field(default_factory=dict)
     points: dict = field(default_factory=dict)
     timed: tuple = ()
+    requires: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.block not in BLOCKS:
             raise ValueError(f"Lab {self.id}: block must be one of {list(BLOCKS)}, "
                              f"got {self.block!r}")
+
+    def missing_packages(self) -> list[str]:
+        """The ``pip install`` lines for the packages of ``requires`` that are not installed."""
+        import importlib.util
+
+        return [f"pip install 'dlab[{extra}]'" for package, extra in self.requires.items()
+                if importlib.util.find_spec(package) is None]
 
     def title(self, lang: str) -> str:
         return self.title_es if lang == "es" else self.title_en
