@@ -166,8 +166,9 @@ class Context:
 
     def trainer_options(self, precision: str | None = None) -> dict:
         """Keyword arguments every lab passes to ``Trainer``: device, console, language (of
-        the training doctor's messages), the run's precision (``precision="fp32"`` pins it, for a lab that needs exact arithmetic), and
-        a log of what each trainer chose, kept in metrics.json."""
+        the training doctor's messages), the run's precision (``precision="fp32"`` pins it,
+        for a lab that needs exact arithmetic), and a log of what each trainer chose, kept in
+        metrics.json."""
         return {"device": self.device, "console": self.console, "lang": self.lang,
                 "precision": precision or self.precision,
                 "setup_log": self.record.setdefault("trainers", [])}

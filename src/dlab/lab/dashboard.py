@@ -23,7 +23,8 @@ TEXT = {
            "passing": "{n} de {total} laboratorios pasan en modo completo",
            "report": "informe", "seconds": "s"},
 }
-STYLE = ("body{max-width:1280px}table{width:100%}.passed{color:#080}.failed,.error{color:#b00}.interrupted,.running{color:#a60}"
+STYLE = ("body{max-width:1280px}table{width:100%}.passed{color:#080}.failed,.error{color:#b00}"
+         ".interrupted,.running{color:#a60}"
          ".never{color:#888}td{vertical-align:top}ul{margin:0;padding-left:1.1em}"
          "h2 small{font-weight:normal;color:#555}")
 

@@ -96,7 +96,8 @@ def _gaps(record: dict) -> str:
 def to_markdown(record: dict) -> str:
     L = LABELS[record.get("lang", "en")]
     out = [f"# {record['lab']} — {record['title']}", "",
-           f"**{L['source']}:** {record['source']}  ", f"**{record['status'].upper()}**{_gaps(record)} · "
+           f"**{L['source']}:** {record['source']}  ",
+           f"**{record['status'].upper()}**{_gaps(record)} · "
            f"{record['seconds']:.1f} s · seed {record['seed']} · {_engine(record)} · "
            f"{L['quick'] if record['quick'] else L['full']}", "", record["summary"], "",
            f"## {L['criteria']}", "",

@@ -23,7 +23,8 @@ BLOCKS = {
     "part2-training": ("Part 2 · training deep networks: callbacks, tuning, init, optimizers",
                        "Parte 2 · entrenar redes profundas: callbacks, ajuste, inicialización, "
                        "optimizadores"),
-    "part2-vision": ("Part 2 · computer vision with CNNs", "Parte 2 · visión por computador con CNN"),
+    "part2-vision": ("Part 2 · computer vision with CNNs",
+                     "Parte 2 · visión por computador con CNN"),
     "part2-sequences": ("Part 2 · sequences, text and Transformers",
                         "Parte 2 · secuencias, texto y Transformers"),
     "part2-generative": ("Part 2 · generative models", "Parte 2 · modelos generativos"),
