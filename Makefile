@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH := torch==2.13.0
 DATA ?= $(if $(DLAB_DATA),$(DLAB_DATA),$(wildcard ../shared/data))
 
-.PHONY: demo test bench install clean notebooks jupyter labs-full browser sandbox
+.PHONY: demo test bench install clean notebooks jupyter labs-full browser sandbox graphviz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,10 +36,17 @@ sandbox:
 	  (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || \
 	  echo "bubblewrap could not be installed: grading runs with limits only (sandbox: none)."
 
+# keras.utils.plot_model draws with Graphviz's `dot` (keras-functional); a text listing of the
+# graph stands in where it cannot be installed.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) || \
+	  echo "Graphviz could not be installed: model graphs are listed as text."
+
 # Quick modes, notebooks and grading of every lab, and the full mode of the labs that take
 # seconds (the longest, marked slow, take 10-20 s each on an idle machine). One pytest worker
 # per core (at most 4), one torch thread each; all tests of a lab share a worker.
-test: $(STAMP) browser sandbox
+test: $(STAMP) browser sandbox graphviz
 	DLAB_DATA=$(DATA) OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n auto --maxprocesses 4 \
 	  --dist loadgroup --durations=15
 

@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 import dlab  # noqa: F401  (Keras on the torch backend)
-from dlab.diagnostics.keras_losses import check_keras_logits
+from dlab.diagnostics.keras_losses import check_keras_logits, check_keras_one_loss_for_many_outputs
 
 keras = pytest.importorskip("keras")
 from dlab.frameworks.keras_callbacks import KerasDoctor, KerasProgress  # noqa: E402
@@ -52,3 +52,24 @@ def test_the_callback_warns_once_during_a_real_fit_and_times_each_epoch():
     assert "divide las puntuaciones" in out.getvalue()
     assert len(progress.seconds) == 2 and all(s > 0 for s in progress.seconds)
     assert "m epoch 2/2" in out.getvalue()  # one plain line per epoch outside a terminal
+
+
+def _two_heads():
+    inputs = keras.Input((4,))
+    trunk = keras.layers.Dense(8, activation="relu")(inputs)
+    return keras.Model(inputs, {"price": keras.layers.Dense(1)(trunk),
+                                "expensive": keras.layers.Dense(1, activation="sigmoid")(trunk)})
+
+
+@pytest.mark.parametrize("loss,named", [("mse", True), (keras.losses.MeanSquaredError(), True),
+                                        ({"price": "mse", "expensive": "bce"}, False),
+                                        (["mse", "bce"], False)])
+def test_one_loss_for_two_outputs_is_named(loss, named):
+    diagnosis = check_keras_one_loss_for_many_outputs(_two_heads(), loss)
+    assert (diagnosis is not None) == named
+    if named:
+        assert "2 outputs" in diagnosis.en and "2 salidas" in diagnosis.es
+
+
+def test_one_output_with_one_loss_is_fine():
+    assert check_keras_one_loss_for_many_outputs(_model(), "mse") is None

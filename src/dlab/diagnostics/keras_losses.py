@@ -1,11 +1,13 @@
-"""The doctor's check for a Keras model: a cross-entropy's ``from_logits`` that disagrees with
-the model's last activation (classes 102-103, 119, "Errores comunes").
+"""The doctor's checks for a Keras model's loss ("Errores comunes" of classes 102-103, 119).
+
+A cross-entropy's ``from_logits`` that disagrees with the model's last activation:
 
 Keras's cross-entropies take probabilities by default (``from_logits=False``). A model that
 ends in a linear ``Dense`` gives them raw scores, which Keras divides by their sum and clips
 into [1e-7, 1 - 1e-7] as if they were probabilities: the loss is wrong and training is poor.
 The opposite (softmax output with ``from_logits=True``) squashes twice.
-Both run without any error; this check names them before the first step.
+Both run without any error. And one loss for a model with several outputs, which Keras
+applies to all of them. Each check names the mistake before the first step.
 """
 from __future__ import annotations
 
@@ -77,3 +79,27 @@ def check_keras_logits(model, loss) -> Diagnosis | None:
             f"Solución: {name}(from_logits=True), o termina el modelo con "
             f"activation='{squash}'.")
     return None
+
+
+def check_keras_one_loss_for_many_outputs(model, loss) -> Diagnosis | None:
+    """A model with several outputs compiled with one loss (a string or a single Loss): Keras
+    applies that loss to every output, e.g. MSE to a yes/no head (class 103)."""
+    outputs = getattr(model, "outputs", None) or []
+    if len(outputs) < 2 or loss is None or isinstance(loss, (dict, list, tuple)):
+        return None
+    shown = loss if isinstance(loss, str) else type(loss).__name__
+    names = ", ".join(f"'{name}'" for name in getattr(model, "output_names", []))
+    return Diagnosis(
+        f"The model has {len(outputs)} outputs ({names}) but one loss, {shown}: Keras applies "
+        f"it to every output, so a regression loss also scores a classification head (or the "
+        f"reverse). Fix: one loss per output, as a dict keyed by output name, e.g. "
+        f"loss={{'price': 'mse', 'expensive': 'binary_crossentropy'}}, with loss_weights "
+        f"the same way.",
+        f"El modelo tiene {len(outputs)} salidas ({names}) pero una sola pérdida, {shown}: "
+        f"Keras la aplica a todas las salidas, así que una pérdida de regresión también "
+        f"evalúa una cabeza de clasificación (o al revés). Solución: una pérdida por salida, "
+        f"como dict con el nombre de cada salida, p. ej. loss={{'price': 'mse', "
+        f"'expensive': 'binary_crossentropy'}}, y loss_weights del mismo modo.")
+
+
+KERAS_CHECKS = (check_keras_logits, check_keras_one_loss_for_many_outputs)

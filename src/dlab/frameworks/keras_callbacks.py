@@ -9,7 +9,7 @@ import keras
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dlab.diagnostics.keras_losses import check_keras_logits
+from dlab.diagnostics.keras_losses import KERAS_CHECKS
 from dlab.engine.progress import format_logs
 
 
@@ -63,8 +63,9 @@ class KerasProgress(keras.callbacks.Callback):
 
 
 class KerasDoctor(keras.callbacks.Callback):
-    """Before the first step: a cross-entropy whose ``from_logits`` disagrees with the model's
-    last activation is shown as a warning (it trains, badly, without any error). ``warnings``
+    """Before the first step, the checks of :mod:`dlab.diagnostics.keras_losses` (a
+    ``from_logits`` that disagrees with the last activation, one loss for several outputs):
+    each finding is shown as a warning (these train, badly, without any error). ``warnings``
     keeps what was shown."""
 
     def __init__(self, console: Console | None = None, lang: str = "en"):
@@ -73,7 +74,9 @@ class KerasDoctor(keras.callbacks.Callback):
         self.warnings: list[str] = []
 
     def on_train_begin(self, logs=None):
-        diagnosis = check_keras_logits(self.model, getattr(self.model, "loss", None))
-        if diagnosis is not None:
-            self.warnings.append(diagnosis.text(self.lang))
-            self.console.print(f"[yellow]⚠ {self.warnings[-1]}[/yellow]")
+        loss = getattr(self.model, "loss", None)
+        for check in KERAS_CHECKS:
+            diagnosis = check(self.model, loss)
+            if diagnosis is not None:
+                self.warnings.append(diagnosis.text(self.lang))
+                self.console.print(f"[yellow]⚠ {self.warnings[-1]}[/yellow]")
