@@ -66,3 +66,11 @@ def test_a_garbled_header_is_refused():
     a.sendall((7).to_bytes(8, "little") + b"not json")
     with pytest.raises(wire.WireError):
         wire.receive(b)
+
+
+def test_jax_arrays_cross_as_numpy_arrays():
+    jnp = pytest.importorskip("jax.numpy")
+    back = roundtrip({"x": jnp.arange(6.0).reshape(2, 3), "k": jnp.array([1, 2], jnp.uint32)})
+    assert isinstance(back["x"], np.ndarray) and back["x"].dtype == np.float32
+    np.testing.assert_array_equal(back["x"], np.arange(6.0).reshape(2, 3))
+    assert back["k"].dtype == np.uint32

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
+import sys
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -102,6 +103,12 @@ class Encoder:
             return {"$range": [value.start, value.stop, value.step]}
         if isinstance(value, slice):
             return {"$slice": [self(value.start), self(value.stop), self(value.step)]}
+        jax = sys.modules.get("jax")
+        if jax is not None and isinstance(value, jax.Array):  # crosses as a NumPy array
+            try:
+                return self(np.asarray(value))
+            except (TypeError, ValueError):  # e.g. a typed PRNG key: jax.random.key_data(k)
+                raise WireError(f"a jax array of dtype {value.dtype} cannot be sent") from None
         if self.other is not None:
             return self.other(value, self)
         raise WireError(f"a {type(value).__name__} cannot be sent")
