@@ -74,3 +74,10 @@ def test_jax_arrays_cross_as_numpy_arrays():
     assert isinstance(back["x"], np.ndarray) and back["x"].dtype == np.float32
     np.testing.assert_array_equal(back["x"], np.arange(6.0).reshape(2, 3))
     assert back["k"].dtype == np.uint32
+
+
+def test_tensorflow_tensors_and_variables_cross_as_numpy_arrays():
+    tf = pytest.importorskip("tensorflow")
+    back = roundtrip({"t": tf.constant([[1, 2]], tf.int32), "v": tf.Variable([0.5, 1.5])})
+    assert isinstance(back["t"], np.ndarray) and back["t"].dtype == np.int32
+    np.testing.assert_array_equal(back["v"], np.array([0.5, 1.5], np.float32))

@@ -109,6 +109,13 @@ class Encoder:
                 return self(np.asarray(value))
             except (TypeError, ValueError):  # e.g. a typed PRNG key: jax.random.key_data(k)
                 raise WireError(f"a jax array of dtype {value.dtype} cannot be sent") from None
+        tf = sys.modules.get("tensorflow")
+        if tf is not None and isinstance(value, (tf.Tensor, tf.Variable)):  # as NumPy too
+            try:
+                return self(value.numpy())
+            except (AttributeError, TypeError, ValueError):  # a symbolic tensor, a string...
+                raise WireError(f"a TensorFlow tensor of dtype {value.dtype.name} cannot be "
+                                "sent") from None
         if self.other is not None:
             return self.other(value, self)
         raise WireError(f"a {type(value).__name__} cannot be sent")
