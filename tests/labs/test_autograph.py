@@ -2,6 +2,7 @@
 criteria met; a step that takes a changing Python number retraces and fails its check when
 graded."""
 from dlab.lab import catalog
+from tests.helpers.grading import grade_with_replacements
 
 
 def test_quick(run_lab_in, shared_data, lab_figures):
@@ -18,11 +19,7 @@ def test_quick(run_lab_in, shared_data, lab_figures):
 
 
 def test_a_step_fed_python_numbers_retraces_when_graded(tmp_path, shared_data):
-    from dlab.grading.grade import Limits, grade_submission
-
-    sources = {c.exercise: c.source for c in catalog.get("autograph").cells
-               if c.role == "exercise"}
-    sources["fit_linear"] = (
+    retracing = (
         "def fit_linear(X, y, steps, lr, compiled):\n"
         "    X, y = tf.constant(X, tf.float32), tf.constant(y, tf.float32)\n"
         "    w, b = tf.Variable(tf.zeros((X.shape[1], 1))), tf.Variable(0.0)\n"
@@ -37,11 +34,8 @@ def test_a_step_fed_python_numbers_retraces_when_graded(tmp_path, shared_data):
         "    for i in range(steps):\n"
         "        step(X, y, i)\n"
         "    return w, b, step.experimental_get_tracing_count() if compiled else 0\n")
-    script = tmp_path / "retraces.py"
-    script.write_text("import tensorflow as tf\n\n" + "\n\n\n".join(sources.values()))
-    result = grade_submission("autograph", script, tmp_path / "grade", quick=True, scored=set(),
-                              limits=Limits(seconds=600, memory_mb=6144))
-    rows = {r["name"]: r for r in result["rows"] if r["kind"] == "check"}
+    rows = grade_with_replacements("autograph", tmp_path, "import tensorflow as tf",
+                                   fit_linear=retracing)["checks"]
     assert rows["descends_the_same_way_eager_and_compiled"]["passed"]
     assert not rows["traces_the_step_once"]["passed"]
     assert "5 times" in rows["traces_the_step_once"]["message"]

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from dlab.lab import catalog
+from tests.helpers.grading import grade_with_replacements
 
 METRICS = ["test_accuracy", "torch_test_accuracy", "grad_max_diff_vs_torch", "cube_slope_at_2",
            "vmap_matches_loop", "jit_speedup", "jit_first_over_second_call",
@@ -49,19 +50,12 @@ def test_reference_masks_use_one_key_each():
 
 
 def test_a_reused_key_fails_the_mask_check_when_graded(tmp_path, shared_data):
-    from dlab.grading.grade import Limits, grade_submission
-
-    sources = {c.exercise: c.source for c in catalog.get("jax-flax").cells
-               if c.role == "exercise"}
-    sources["dropout_masks"] = (
+    reused_key = (
         "def dropout_masks(seed, n, shape, rate):\n"
         "    key = jax.random.PRNGKey(seed)  # the same key for every mask\n"
         "    return jnp.stack([jax.random.bernoulli(key, 1 - rate, shape) for _ in range(n)])\n")
-    script = tmp_path / "reused_key.py"
-    script.write_text("import jax\nimport jax.numpy as jnp\n\n" + "\n\n\n".join(sources.values()))
-    result = grade_submission("jax-flax", script, tmp_path / "grade", quick=True, scored=set(),
-                              limits=Limits(seconds=600, memory_mb=6144))
-    rows = {r["name"]: r for r in result["rows"] if r["kind"] == "check"}
+    rows = grade_with_replacements("jax-flax", tmp_path, "import jax\nimport jax.numpy as jnp",
+                                   dropout_masks=reused_key)["checks"]
     assert not rows["one_fresh_key_per_mask"]["passed"]
     assert "jax.random.split" in rows["one_fresh_key_per_mask"]["message"]
     assert all(r["passed"] for name, r in rows.items() if name != "one_fresh_key_per_mask")

@@ -7,6 +7,7 @@ import numpy as np
 import dlab  # noqa: F401  (Keras on the torch backend)
 from dlab.frameworks.keras_graph import inbound_layers, output_layers
 from dlab.lab import catalog
+from tests.helpers.grading import grade_with_replacements
 
 METRICS = ["median_price", "val_mae_deep", "val_mae_wide_and_deep", "test_mae_dollars",
            "test_expensive_accuracy", "epochs_trained", "heads_share_the_trunk",
@@ -47,10 +48,6 @@ def test_wide_and_deep_reference_concatenates_input_and_deep_path():
 
 
 def test_heads_on_different_layers_fail_the_shared_trunk_check(tmp_path, shared_data):
-    from dlab.grading.grade import Limits, grade_submission
-
-    sources = {c.exercise: c.source for c in catalog.get("keras-functional").cells
-               if c.role == "exercise"}
     wrong = (  # the 'expensive' head forks off after the first trunk layer, not the last
         "def build_two_headed(n_features, trunk):\n"
         "    inputs = keras.Input((n_features,))\n"
@@ -59,10 +56,7 @@ def test_heads_on_different_layers_fail_the_shared_trunk_check(tmp_path, shared_
         "    price = keras.layers.Dense(1, name='price')(hidden)\n"
         "    expensive = keras.layers.Dense(1, activation='sigmoid', name='expensive')(first)\n"
         "    return keras.Model(inputs, {'price': price, 'expensive': expensive})\n")
-    sources["build_two_headed"] = wrong
-    script = tmp_path / "fork_too_early.py"
-    script.write_text("import keras\n\n" + "\n\n\n".join(sources.values()))
-    result = grade_submission("keras-functional", script, tmp_path / "grade", quick=True,
-                              scored=set(), limits=Limits(seconds=600, memory_mb=6144))
-    failed = {r["name"] for r in result["rows"] if r["kind"] == "check" and not r["passed"]}
+    result = grade_with_replacements("keras-functional", tmp_path, "import keras",
+                                     build_two_headed=wrong)
+    failed = {name for name, row in result["checks"].items() if not row["passed"]}
     assert failed == {"both_heads_branch_from_one_trunk"}

@@ -8,6 +8,7 @@ import pytest
 from dlab.errors import DlabError
 from dlab.lab import catalog
 from dlab.lab.runner import start
+from tests.helpers.grading import grade_with_replacements
 
 METRICS = ["hand_count_matches_keras", "same_summary_both_syntaxes", "params", "val_accuracy",
            "test_accuracy", "seconds", "choice", "medium_is_the_balanced_choice",
@@ -48,18 +49,14 @@ def test_a_missing_extra_is_one_clear_line(monkeypatch, tmp_path):
 def test_a_keras_model_with_code_in_it_is_refused_by_the_grader(tmp_path, shared_data):
     """A submission whose model carries a Lambda layer (code the grader would run) gets the
     checks of that exercise failed with the channel's reason; the others still pass."""
-    from dlab.grading.grade import Limits, grade_submission
-
-    sources = {c.exercise: c.source for c in catalog.get("keras-sequential").cells
-               if c.role == "exercise"}
-    sources["build_sequential"] = sources["build_sequential"].replace(
+    [reference] = [c.source for c in catalog.get("keras-sequential").cells
+                   if c.exercise == "build_sequential" and c.role == "exercise"]
+    with_lambda = reference.replace(
         "keras.layers.Dense(n_classes)])",
         "keras.layers.Dense(n_classes), keras.layers.Lambda(lambda t: t * 1.0)])")
-    script = tmp_path / "lambda.py"
-    script.write_text("import keras\n\n" + "\n\n\n".join(sources.values()))
-    result = grade_submission("keras-sequential", script, tmp_path / "grade", quick=True,
-                              scored=set(), limits=Limits(seconds=600, memory_mb=6144))
-    rows = [r for r in result["rows"] if r["kind"] == "check"]
+    result = grade_with_replacements("keras-sequential", tmp_path, "import keras",
+                                     build_sequential=with_lambda)
+    rows = list(result["checks"].values())
     failed = {r["name"] for r in rows if not r["passed"]}
     assert failed == {"returns_a_sequential_with_a_known_input",
                       "stacks_relu_layers_and_ends_in_logits",

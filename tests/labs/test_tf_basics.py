@@ -4,6 +4,7 @@ of using tf.where, or forgets the cast, fails the right checks when graded."""
 import numpy as np
 
 from dlab.lab import catalog
+from tests.helpers.grading import grade_with_replacements
 
 
 def test_runs_and_meets_the_course_criteria(run_lab_in, shared_data, lab_figures):
@@ -28,24 +29,17 @@ def test_reference_fit_recovers_a_known_line():
 
 
 def test_wrong_answers_fail_their_checks_when_graded(tmp_path, shared_data):
-    from dlab.grading.grade import Limits, grade_submission
-
-    sources = {c.exercise: c.source for c in catalog.get("tf-basics").cells
-               if c.role == "exercise"}
-    sources["cast_and_add"] = (  # no cast: TF refuses int32 + float32
+    no_cast = (  # TF refuses int32 + float32
         "def cast_and_add(ints, floats):\n"
         "    return tf.constant(ints) + tf.constant(floats)\n")
-    sources["zero_below"] = (  # a NumPy habit: writes into its argument, returns the array
+    writes_into_x = (  # a NumPy habit: writes into its argument, returns the array
         "def zero_below(x, threshold):\n"
         "    x = np.asarray(x, dtype='float32')\n"
         "    x[x < threshold] = 0\n"
         "    return x\n")
-    script = tmp_path / "habits.py"
-    script.write_text("import numpy as np\nimport tensorflow as tf\n\n"
-                      + "\n\n\n".join(sources.values()))
-    result = grade_submission("tf-basics", script, tmp_path / "grade", quick=True, scored=set(),
-                              limits=Limits(seconds=600, memory_mb=6144))
-    rows = {r["name"]: r for r in result["rows"] if r["kind"] == "check"}
+    header = "import numpy as np\nimport tensorflow as tf"
+    rows = grade_with_replacements("tf-basics", tmp_path, header, cast_and_add=no_cast,
+                                   zero_below=writes_into_x)["checks"]
     assert not rows["adds_ints_and_floats_as_float32"]["passed"]
     assert "InvalidArgumentError" in rows["adds_ints_and_floats_as_float32"]["message"]
     assert not rows["zeroes_what_is_below_the_threshold"]["passed"]
